@@ -1,0 +1,60 @@
+import { cpus, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
+import { Bench } from 'tinybench';
+
+const require = createRequire(import.meta.url);
+
+/** One line naming the machine, for the header of every result section. */
+export function machineLine(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+}
+
+/** The installed version of an npm package, read from its package.json. */
+export function versionOf(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface Row {
+  readonly name: string;
+  readonly opsPerSecond: number;
+  readonly p99Microseconds?: number;
+  readonly note?: string;
+}
+
+/**
+ * Runs synchronous or asynchronous tasks with tinybench (warm-up, then `timeMs` each) and returns a
+ * row per task. Ratios are what count: absolute figures drift from machine to machine.
+ */
+export async function measure(tasks: Record<string, () => unknown>, timeMs = 1500): Promise<Row[]> {
+  const bench = new Bench({ time: timeMs, warmup: true, warmupTime: 300 });
+  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
+  await bench.run();
+  return bench.tasks.map((task) => {
+    // tinybench 2.x (the last line that supports Node 20) reports `hz` and `p99` in milliseconds.
+    const result = task.result as { hz?: number; p99?: number } | undefined;
+    const opsPerSecond = result?.hz ?? 0;
+    const p99 = result?.p99;
+    return p99 === undefined ? { name: task.name, opsPerSecond } : { name: task.name, opsPerSecond, p99Microseconds: p99 * 1000 };
+  });
+}
+
+/** Formats rows as a markdown table with each row's ratio against `baseline` (a row name). */
+export function table(rows: readonly Row[], baseline: string): string {
+  const base = rows.find((row) => row.name === baseline)?.opsPerSecond ?? Number.NaN;
+  const lines = ['| task | ops/s | ratio vs ' + baseline + ' | note |', '|---|---:|---:|---|'];
+  for (const row of rows) {
+    lines.push(`| ${row.name} | ${formatOps(row.opsPerSecond)} | ${(row.opsPerSecond / base).toFixed(2)}x | ${row.note ?? ''} |`);
+  }
+  return lines.join('\n');
+}
+
+export function formatOps(opsPerSecond: number): string {
+  if (opsPerSecond >= 1e6) return `${(opsPerSecond / 1e6).toFixed(2)} M`;
+  if (opsPerSecond >= 1e3) return `${(opsPerSecond / 1e3).toFixed(1)} k`;
+  return opsPerSecond.toFixed(0);
+}

@@ -1,0 +1,11 @@
+/**
+ * Errors as HTTP problems: a catalogue of stable codes, {@link ApiError}, factories and RFC 9457
+ * `application/problem+json` serialisation. See docs/errors.md.
+ */
+export { ERROR_CATALOGUE, ERROR_CODES, isErrorCode, docsAnchor } from './catalogue.js';
+export type { ErrorCode, ErrorSeverity, ErrorDefinition } from './catalogue.js';
+export { ApiError, isApiError } from './api-error.js';
+export type { ApiErrorOptions } from './api-error.js';
+export { errors } from './factories.js';
+export { toProblem, toApiError, PROBLEM_CONTENT_TYPE } from './problem.js';
+export type { ProblemDocument, ProblemResponse, ToProblemOptions } from './problem.js';

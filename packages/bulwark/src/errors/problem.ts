@@ -1,0 +1,112 @@
+import { ApiError } from './api-error.js';
+import { docsAnchor, type ErrorCode } from './catalogue.js';
+
+/** The media type of every Bulwark error response (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/**
+ * The problem document of RFC 9457 with Bulwark's extension members `code` and `requestId`.
+ * @see https://www.rfc-editor.org/rfc/rfc9457
+ */
+export interface ProblemDocument {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ErrorCode;
+  readonly requestId?: string;
+  readonly instance?: string;
+  readonly [extension: string]: unknown;
+}
+
+export interface ProblemResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: ProblemDocument;
+  /** The error as an {@link ApiError}, for logging (its `cause` holds the original error). */
+  readonly error: ApiError;
+}
+
+export interface ToProblemOptions {
+  /** The request id to echo in the document. */
+  readonly requestId?: string;
+  /** The request path, sent as `instance`. */
+  readonly instance?: string;
+  /**
+   * Include the internal message and stack of unexpected errors. Never turn this on in production:
+   * it is the switch that leaks internals. @default false
+   */
+  readonly exposeErrors?: boolean;
+  /** Prefix of the `type` URI; the code's docs anchor is appended. @default 'urn:bulwark:error:' */
+  readonly typeBase?: string;
+}
+
+/** Extension members that would overwrite the standard ones are dropped, never sent. */
+const RESERVED_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'requestId', 'instance', '__proto__', 'constructor', 'prototype']);
+
+/** 4xx statuses set by frameworks (body parsers, routers) mapped to catalogue codes. */
+const CODE_BY_CLIENT_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'AUTH_REQUIRED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_FAILED',
+  429: 'RATE_LIMITED',
+};
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = (error as { statusCode?: unknown; status?: unknown }).statusCode ?? (error as { status?: unknown }).status;
+  return typeof candidate === 'number' && Number.isInteger(candidate) ? candidate : undefined;
+}
+
+/**
+ * Turns anything thrown into an {@link ApiError}. Framework errors with a 4xx status (a body too
+ * large, malformed JSON, an unknown route) keep their meaning; everything else becomes
+ * `INTERNAL_ERROR` with a generic detail, so internal messages never reach the client.
+ */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const status = statusOf(error);
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = CODE_BY_CLIENT_STATUS[status] ?? 'BAD_REQUEST';
+    return new ApiError(code, { status, cause: error });
+  }
+  return new ApiError('INTERNAL_ERROR', { detail: 'The server could not complete the request.', cause: error });
+}
+
+/**
+ * Builds the RFC 9457 response for anything thrown.
+ *
+ * @example
+ * const problem = toProblem(err, { requestId });
+ * res.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.headers });
+ * res.end(JSON.stringify(problem.body));
+ */
+export function toProblem(thrown: unknown, options: ToProblemOptions = {}): ProblemResponse {
+  const error = toApiError(thrown);
+  const body: Record<string, unknown> = {
+    type: `${options.typeBase ?? 'urn:bulwark:error:'}${docsAnchor(error.code)}`,
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+  };
+  if (options.requestId !== undefined) body.requestId = options.requestId;
+  if (options.instance !== undefined) body.instance = options.instance;
+  for (const [name, value] of Object.entries(error.extensions)) {
+    if (!RESERVED_MEMBERS.has(name)) body[name] = value;
+  }
+  if (options.exposeErrors === true) {
+    const cause = error.cause ?? error;
+    if (cause instanceof Error) {
+      body.internalMessage = cause.message;
+      body.stack = cause.stack;
+    }
+  }
+  return { status: error.status, headers: error.headers, body: body as unknown as ProblemDocument, error };
+}
