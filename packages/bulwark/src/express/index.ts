@@ -1,0 +1,4 @@
+/**
+ * Express adapters: thin middleware over Bulwark's framework-neutral modules.
+ * Each topic lives in its own file; this entry re-exports them.
+ */

@@ -1,0 +1,4 @@
+/**
+ * Fastify adapters: thin plugins and hooks over Bulwark's framework-neutral modules.
+ * Each topic lives in its own file; this entry re-exports them.
+ */
