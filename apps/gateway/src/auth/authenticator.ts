@@ -1,0 +1,28 @@
+import type { ApiError } from 'bulwark/errors';
+import type { Exchange } from '../pipeline/exchange.js';
+import type { Identity } from './identity.js';
+
+/** The result of authenticating one request: an identity, or the problem to answer and a metric reason. */
+export type AuthOutcome =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly error: ApiError; readonly reason: string };
+
+/**
+ * One way of authenticating requests (`auth.type` of a route), built once per route. Verifiers come
+ * from the library (`bulwark/auth`, the API-key store, the session module); this interface is the
+ * seam between them and the pipeline.
+ */
+export interface Authenticator {
+  /** Request headers holding the credential: consumed here, never forwarded upstream. */
+  readonly consumedHeaders: readonly string[];
+  /** Whether an `Authorization` header carried the credential (then it is not forwarded either). */
+  readonly consumesAuthorization: boolean;
+  /** Whether verification needs the raw body bytes (signatures with a digest, webhooks). */
+  readonly needsRawBody: boolean;
+  authenticate(exchange: Exchange): AuthOutcome | Promise<AuthOutcome>;
+}
+
+/** Builds a failed outcome. */
+export function refuse(error: ApiError, reason: string): AuthOutcome {
+  return { ok: false, error, reason };
+}

@@ -1,0 +1,80 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import { HTTP_METHODS, type HttpMethod } from '../config/primitives.js';
+import type { ResolvedRateLimit, ResolvedRoute } from '../config/resolve.js';
+import type { GatewayMetrics } from '../observability/gateway-metrics.js';
+import { createForwarder } from '../proxy/forward.js';
+import type { UpstreamPool } from '../proxy/upstream-pool.js';
+import { compileRequestValidator } from '../validation/request-validator.js';
+import { createAuthenticationStage, createAuthorizationStage } from './authenticate.js';
+import { createBodyStage, type SafeParsers } from './body.js';
+import type { CompiledRoute, Stage } from './compiled-route.js';
+import { createCorsStage } from './cors.js';
+import { createRateLimitStage, type RouteLimiter } from './rate-limit.js';
+import { createValidationStage } from './validate.js';
+
+/** What compiling a route needs from the rest of the gateway, built once per config. */
+export interface RouteDependencies {
+  readonly production: boolean;
+  readonly exposeErrors: boolean;
+  readonly metrics: GatewayMetrics;
+  readonly parsers: SafeParsers;
+  readonly upstreams: ReadonlyMap<string, UpstreamPool>;
+  /** Response headers the gateway sets itself (security headers, request id, rate-limit fields). */
+  readonly ownedResponseHeaders: ReadonlySet<string>;
+  createAuthenticator(route: ResolvedRoute): Authenticator;
+  createLimiter(route: ResolvedRoute, limit: ResolvedRateLimit): RouteLimiter;
+}
+
+/**
+ * Builds a route's pipeline once: only the stages it needs, in the order of DESIGN.md (CORS → body
+ * limits and safe parsing → authentication → authorisation → rate limits → validation → proxy; the
+ * edge stages before them are shared by every route). Throws a `TypeError` for a config that the
+ * resolver should have refused (an unknown upstream, a schema that does not compile).
+ */
+export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): CompiledRoute {
+  const upstream = deps.upstreams.get(route.upstream);
+  if (upstream === undefined) throw new TypeError(`route ${route.name}: unknown upstream ${route.upstream}`);
+
+  const authenticator = route.public ? undefined : deps.createAuthenticator(route);
+  const validation = route.validation === undefined ? undefined : compileRequestValidator(route.validation);
+  if (validation !== undefined && !validation.ok) throw new TypeError(`route ${route.name}: ${validation.problems.join('; ')}`);
+  const validator = validation?.validator;
+
+  const stages: Stage[] = [];
+  if (route.cors !== false) {
+    stages.push(createCorsStage({ routeName: route.name, config: route.cors, routeMethods: routeMethods(route), production: deps.production, metrics: deps.metrics }));
+  }
+  stages.push(
+    createBodyStage({
+      limitBytes: route.bodyLimit,
+      bufferAlways: authenticator?.needsRawBody === true || validator?.hasBody === true,
+      safeJson: route.safeJson,
+      requireJson: validator?.hasBody === true,
+      parsers: deps.parsers,
+    }),
+  );
+  if (authenticator !== undefined) {
+    stages.push(createAuthenticationStage(authenticator, deps.metrics));
+    const scopes = 'scopes' in route.auth ? route.auth.scopes : [];
+    if (scopes.length > 0) stages.push(createAuthorizationStage(scopes, deps.metrics));
+  }
+  if (route.rateLimits.length > 0) stages.push(createRateLimitStage(route.rateLimits.map((limit) => deps.createLimiter(route, limit))));
+  if (validator !== undefined) stages.push(createValidationStage(validator));
+
+  const terminal = createForwarder({
+    route,
+    upstream,
+    ownedResponseHeaders: deps.ownedResponseHeaders,
+    consumedHeaders: new Set(authenticator?.consumedHeaders ?? []),
+    dropAuthorization: authenticator?.consumesAuthorization === true,
+    exposeErrors: deps.exposeErrors,
+  });
+  return { name: route.name, config: route, stages, terminal };
+}
+
+/** The methods a route answers (GET implies HEAD); every method when the match names none. */
+export function routeMethods(route: ResolvedRoute): readonly HttpMethod[] {
+  const methods = route.match.methods;
+  if (methods === undefined) return HTTP_METHODS;
+  return methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : methods;
+}
