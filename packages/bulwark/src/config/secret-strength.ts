@@ -7,7 +7,8 @@
  *    `abcdef` do not count towards the length. A value is refused as a placeholder when it contains
  *    any of them and what remains is shorter than the minimum: `changeme`, `my-secret-key`,
  *    `test-token-123456` are refused, while a 43-character random value that happens to contain
- *    `test` is not. Matching is case-insensitive.
+ *    `secret` is not. Matching is case-insensitive; words of five letters or fewer (`test`) count
+ *    only where they stand alone (not inside `latest`).
  * 2. repetition: a value made of a unit repeated (`abc123abc123abc123`) is refused.
  * 3. length: at least `minBytes` bytes (UTF-8).
  * 4. entropy floor: Shannon entropy H(s) = −Σ (n_c/n)·log2(n_c/n) over the characters of the value
@@ -41,6 +42,19 @@ export interface AssessSecretOptions {
 }
 
 /**
+ * Words this short (`test`, `todo`, `admin`) count only where they stand alone — at either end of
+ * the value or next to a non-letter (`test-token`, `my_test_1`) — not inside other words (`latest`)
+ * or inside random text, where `test` appears by chance in about one 24-character base64url value
+ * in 20 000.
+ */
+const SHORT_WORD = 5;
+
+function standsAlone(text: string, at: number, length: number): boolean {
+  const isLetter = (char: string | undefined): boolean => char !== undefined && /\p{L}/u.test(char);
+  return !isLetter(text[at - 1]) && !isLetter(text[at + length]);
+}
+
+/**
  * How many characters of `text` are not covered by a placeholder word or a filler run (six or more
  * characters whose code points all step by the same 0, +1 or −1: `xxxxxx`, `123456`, `fedcba`).
  */
@@ -50,6 +64,7 @@ function meaningfulLength(text: string): number {
   for (const word of PLACEHOLDER_WORDS) {
     const wordChars = Array.from(word);
     for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+      if (word.length <= SHORT_WORD && !standsAlone(text, at, word.length)) continue;
       const first = Array.from(text.slice(0, at)).length;
       covered.fill(true, first, first + wordChars.length);
     }
