@@ -1,0 +1,539 @@
+import { RESULT_FAILURE, RESULT_IGNORED, RESULT_REJECTED, RESULT_SUCCESS, type ServiceSeries, type StateRefresher } from './breaker-metrics.js';
+import { resolveBreakerConfig, type BreakerConfig, type CircuitBreakerOptions } from './breaker-options.js';
+import { CircuitOpenError, isBulkheadRejectedError, isCircuitOpenError } from './errors.js';
+import { ROOT_CONTEXT } from './policy.js';
+import { CountWindow, TimeWindow, type OutcomeWindow } from './sliding-window.js';
+import type { BreakerMode, BreakerSnapshot, CallOutcome, CircuitState, Policy, PolicyContext, TransitionEvent, TransitionReason } from './types.js';
+import { describe, nonEmptyString } from './validate.js';
+
+/**
+ * A circuit breaker. It is also a {@link Policy}, so it composes with `wrap`.
+ *
+ * @example
+ * const breaker = createCircuitBreaker({ name: 'billing', failureThreshold: 5, resetTimeoutMs: 30_000 });
+ * const invoice = await breaker.execute(() => billing.getInvoice(id));
+ */
+export interface CircuitBreaker extends Policy {
+  readonly name: string;
+  /** The `service` metric label. */
+  readonly service: string;
+  /** The state now: reading it moves an open breaker whose reset timeout has passed to half-open. */
+  readonly state: CircuitState;
+  readonly mode: BreakerMode;
+  /**
+   * Runs `fn` if the breaker allows it, and counts its outcome. When it does not, returns a
+   * rejected promise of the breaker's {@link CircuitOpenError} (reused, without a stack) and does
+   * not call `fn`. Never throws synchronously.
+   */
+  execute<T>(fn: (context: PolicyContext) => Promise<T> | T, context?: PolicyContext): Promise<T>;
+  /**
+   * The hot-path form of `execute`: returns a permit (> 0) to proceed, or 0 when the call is
+   * rejected; allocates nothing. Pass the permit to {@link release} exactly once.
+   *
+   * @example
+   * const permit = breaker.tryAcquire();
+   * if (permit === 0) return fallback();
+   * const start = performance.now();
+   * try { const value = await redis.get(key); breaker.release(permit, 'success', performance.now() - start); return value; }
+   * catch (error) { breaker.release(permit, 'failure', performance.now() - start); throw error; }
+   */
+  tryAcquire(): number;
+  /**
+   * Reports the outcome of a call started with {@link tryAcquire}. `durationMs` feeds the latency
+   * histogram and the slow-call model; pass -1 when it was not measured. The outcome of a call
+   * started before the last state change moves nothing.
+   */
+  release(permit: number, outcome: CallOutcome, durationMs: number): void;
+  /** Opens now; the breaker then recovers as usual (half-open after `resetTimeoutMs`). */
+  forceOpen(): void;
+  /** Holds the breaker open (mode `forced-open`) until {@link reset}. */
+  isolate(): void;
+  /** Closes the breaker, forgets its counts and returns to its configured mode. */
+  reset(): void;
+  setMode(mode: BreakerMode): void;
+  /** Subscribes to state changes; returns the unsubscribe function. Listener errors are logged, never thrown. */
+  on(event: 'transition', listener: (event: TransitionEvent) => void): () => void;
+  snapshot(): BreakerSnapshot;
+  /** Releases the breaker's metric series (the last breaker of a service removes them). It keeps working. */
+  dispose(): void;
+}
+
+const CLOSED = 0;
+const HALF_OPEN = 1;
+const OPEN = 2;
+const STATE_NAMES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
+
+const MODE_NORMAL = 0;
+const MODE_DISABLED = 1;
+const MODE_METRICS_ONLY = 2;
+const MODE_FORCED_OPEN = 3;
+const MODE_NAMES: readonly BreakerMode[] = ['normal', 'disabled', 'metrics-only', 'forced-open'];
+
+// A permit is `generation * 4 + kind`: equal permits need no per-call state, and a permit from an
+// earlier generation can never match the current ones.
+const KIND_CALL = 1;
+const KIND_PROBE = 2;
+const KIND_PASS = 3;
+const NO_PERMIT = -1;
+
+/** Longest interval between timed calls while sampling (a timed call stands for at most 32 calls). */
+const MAX_SAMPLE_WEIGHT = 32;
+/** Timed calls closer together than this double the sampling interval… */
+const SAMPLE_DENSER_THAN_MS = 2;
+/** …and a gap longer than this times every call again. */
+const SAMPLE_SPARSER_THAN_MS = 20;
+
+type Listener = (event: TransitionEvent) => void;
+const noop = (): void => undefined;
+
+/** The implementation behind {@link createCircuitBreaker}; registries use its extra members. */
+export class Breaker implements CircuitBreaker, StateRefresher {
+  readonly name: string;
+  readonly service: string;
+  private readonly config: BreakerConfig;
+  private readonly series: ServiceSeries;
+  private readonly counts: Float64Array;
+
+  private stateCode = CLOSED;
+  private modeCode: number;
+  private generation = 1;
+  /** The permit `tryAcquire` returns without any check, or 0 when it must look at the state. */
+  private fastPermit = 0;
+  private callPermit = NO_PERMIT;
+  private probePermit = NO_PERMIT;
+  /** When the current state began, on the breaker's clock. */
+  private stateSince = 0;
+  private consecutiveFailures = 0;
+  private probesIssued = 0;
+  private probeSuccesses = 0;
+  private probeFailures = 0;
+  private window: OutcomeWindow | undefined;
+  private sampleCountdown = 1;
+  private sampleWeight = 1;
+  private lastSampleAt = Number.NEGATIVE_INFINITY;
+  /** Last time the breaker or its registry saw it used; registries evict only idle breakers. */
+  lastActivityAt: number;
+  private boundPermit = 0;
+  private onFulfilled: (value: unknown) => unknown = noop;
+  private onRejected: (error: unknown) => never = noop as () => never;
+  private listeners: Listener[] | undefined;
+  private rejection: Promise<never> | undefined;
+  private disposed = false;
+
+  constructor(name: string, config: BreakerConfig) {
+    this.name = name;
+    this.config = config;
+    this.service = config.service ?? name;
+    this.series = config.hub.acquire(this.service);
+    this.counts = this.series.counts;
+    this.modeCode = MODE_NAMES.indexOf(config.mode);
+    this.lastActivityAt = config.now();
+    this.stateSince = this.lastActivityAt;
+    if (this.modeCode === MODE_FORCED_OPEN) this.moveTo(OPEN, 'isolated', this.lastActivityAt);
+    this.updatePermits();
+  }
+
+  get state(): CircuitState {
+    if (this.stateCode !== CLOSED) this.refreshAt(this.config.now());
+    return STATE_NAMES[this.stateCode] ?? 'closed';
+  }
+
+  get mode(): BreakerMode {
+    return MODE_NAMES[this.modeCode] ?? 'normal';
+  }
+
+  /** Whether a registry may evict this breaker: closed, in its configured mode, unused for `idleMs`. */
+  isEvictable(now: number, idleMs: number): boolean {
+    return this.stateCode === CLOSED && this.mode === this.config.mode && now - this.lastActivityAt >= idleMs;
+  }
+
+  refreshState(): void {
+    if (this.stateCode !== CLOSED) this.refreshAt(this.config.now());
+  }
+
+  tryAcquire(): number {
+    const permit = this.fastPermit;
+    return permit !== 0 ? permit : this.acquireSlow();
+  }
+
+  release(permit: number, outcome: CallOutcome, durationMs: number): void {
+    if (durationMs >= 0) this.series.latency.observe(durationMs / 1000, 1);
+    this.settle(permit, outcome === 'success' ? RESULT_SUCCESS : outcome === 'failure' ? RESULT_FAILURE : RESULT_IGNORED, durationMs);
+  }
+
+  execute<T>(fn: (context: PolicyContext) => Promise<T> | T, context?: PolicyContext): Promise<T> {
+    // A programming error, not a dependency failure: checked before a permit is taken.
+    if (typeof fn !== 'function') return Promise.reject(new TypeError('execute expects a function'));
+    const permit = this.fastPermit !== 0 ? this.fastPermit : this.acquireSlow();
+    if (permit === 0) return this.rejected();
+    if (this.config.measureEveryCall || --this.sampleCountdown <= 0) return this.executeTimed(fn, permit, context ?? ROOT_CONTEXT);
+    let pending: Promise<T> | T;
+    try {
+      pending = fn(context ?? ROOT_CONTEXT);
+    } catch (error) {
+      this.settleError(permit, error, -1);
+      return Promise.reject(error);
+    }
+    // Handlers bound once per permit value, not created per call: the success path allocates only
+    // the promise `then` returns.
+    if (permit !== this.boundPermit) this.bindHandlers(permit);
+    return Promise.resolve(pending).then(this.onFulfilled as (value: T) => T, this.onRejected);
+  }
+
+  forceOpen(): void {
+    if (this.modeCode === MODE_FORCED_OPEN) return;
+    if (this.modeCode === MODE_DISABLED) this.modeCode = MODE_NORMAL;
+    this.moveTo(OPEN, 'forced-open', this.config.now());
+  }
+
+  isolate(): void {
+    this.changeMode(MODE_FORCED_OPEN, 'isolated');
+  }
+
+  reset(): void {
+    this.modeCode = MODE_NAMES.indexOf(this.config.mode);
+    this.moveTo(this.modeCode === MODE_FORCED_OPEN ? OPEN : CLOSED, 'reset', this.config.now());
+  }
+
+  setMode(mode: BreakerMode): void {
+    const code = MODE_NAMES.indexOf(mode);
+    if (code < 0) throw new TypeError(`mode must be one of ${MODE_NAMES.join(', ')} (got ${describe(mode)})`);
+    this.changeMode(code, code === MODE_FORCED_OPEN ? 'isolated' : 'mode-change');
+  }
+
+  on(event: 'transition', listener: (event: TransitionEvent) => void): () => void {
+    if (event !== 'transition') throw new TypeError(`unknown event ${describe(event)}; a breaker emits "transition"`);
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    (this.listeners ??= []).push(listener);
+    return () => {
+      const index = this.listeners?.indexOf(listener) ?? -1;
+      if (index >= 0) this.listeners?.splice(index, 1);
+    };
+  }
+
+  snapshot(): BreakerSnapshot {
+    const state = this.state;
+    const window = this.window;
+    if (window !== undefined && this.config.window?.kind === 'time') window.advance(this.config.now());
+    return {
+      name: this.name,
+      service: this.service,
+      state,
+      mode: this.mode,
+      failures: this.consecutiveFailures,
+      retryAfterMs: this.retryAfterMs(),
+      generation: this.generation,
+      ...(window === undefined
+        ? {}
+        : {
+            window: {
+              calls: window.calls,
+              failures: window.failures,
+              slowCalls: window.slowCalls,
+              failureRate: window.calls === 0 ? 0 : window.failures / window.calls,
+              slowCallRate: window.calls === 0 ? 0 : window.slowCalls / window.calls,
+            },
+          }),
+      ...(this.stateCode === HALF_OPEN ? { halfOpen: { permitsInUse: this.probesIssued, successes: this.probeSuccesses, failures: this.probeFailures } } : {}),
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.config.hub.release(this.series, this, STATE_NAMES[this.stateCode] ?? 'closed');
+  }
+
+  /** Milliseconds until an open breaker lets a probe through. */
+  retryAfterMs(): number {
+    if (this.modeCode === MODE_FORCED_OPEN) return this.config.resetTimeoutMs;
+    if (this.stateCode === OPEN) return Math.max(0, this.stateSince + this.config.resetTimeoutMs - this.config.now());
+    // Half-open with every probe taken: the probes report within a call's duration.
+    if (this.stateCode === HALF_OPEN) return Math.min(1000, this.config.resetTimeoutMs);
+    return 0;
+  }
+
+  // --- acquiring -------------------------------------------------------------------------------
+
+  private acquireSlow(): number {
+    if (this.modeCode !== MODE_FORCED_OPEN) {
+      this.refreshAt(this.config.now());
+      if (this.fastPermit !== 0) return this.fastPermit;
+      if (this.stateCode === HALF_OPEN && this.probesIssued < this.config.halfOpenRequests) {
+        this.probesIssued += 1;
+        return this.probePermit;
+      }
+      // A dry run lets the call through; its outcome moves nothing.
+      if (this.modeCode === MODE_METRICS_ONLY) return this.generation * 4 + KIND_PASS;
+    }
+    this.counts[RESULT_REJECTED] = (this.counts[RESULT_REJECTED] ?? 0) + 1;
+    return 0;
+  }
+
+  private rejected<T>(): Promise<T> {
+    if (this.rejection === undefined) {
+      const rejection = Promise.reject(new CircuitOpenError(this.name, () => this.retryAfterMs()));
+      // Handled once here, so that a caller that drops the promise causes no unhandled-rejection
+      // noise; every caller that awaits it still receives the error.
+      rejection.catch(noop);
+      this.rejection = rejection;
+    }
+    return this.rejection;
+  }
+
+  /** Lazy transitions: open → half-open once the reset timeout has passed; half-open → open when probes never report. */
+  private refreshAt(now: number): void {
+    if (this.modeCode === MODE_FORCED_OPEN || this.modeCode === MODE_DISABLED) return;
+    if (this.stateCode === OPEN) {
+      if (now - this.stateSince >= this.config.resetTimeoutMs) this.moveTo(HALF_OPEN, 'reset-timeout', now);
+    } else if (this.stateCode === HALF_OPEN && now - this.stateSince >= this.config.probeTimeoutMs) {
+      this.moveTo(OPEN, 'probe-timeout', now);
+    }
+  }
+
+  // --- settling --------------------------------------------------------------------------------
+
+  private bindHandlers(permit: number): void {
+    this.boundPermit = permit;
+    this.onFulfilled = (value: unknown): unknown => {
+      this.settle(permit, RESULT_SUCCESS, -1);
+      return value;
+    };
+    this.onRejected = (error: unknown): never => {
+      this.settleError(permit, error, -1);
+      throw error;
+    };
+  }
+
+  private async executeTimed<T>(fn: (context: PolicyContext) => Promise<T> | T, permit: number, context: PolicyContext): Promise<T> {
+    const now = this.config.now;
+    const start = now();
+    const weight = this.config.measureEveryCall ? 1 : this.nextSample(start);
+    this.lastActivityAt = start;
+    let result: T;
+    try {
+      result = await fn(context);
+    } catch (error) {
+      const durationMs = now() - start;
+      this.series.latency.observe(durationMs / 1000, weight);
+      this.settleError(permit, error, durationMs);
+      throw error;
+    }
+    const durationMs = now() - start;
+    this.series.latency.observe(durationMs / 1000, weight);
+    this.settle(permit, this.classifyResult(result, durationMs), durationMs);
+    return result;
+  }
+
+  /** Adapts the sampling interval to the call rate; returns the weight of the call being timed. */
+  private nextSample(start: number): number {
+    const weight = this.sampleWeight;
+    const gap = start - this.lastSampleAt;
+    this.lastSampleAt = start;
+    let next = weight;
+    if (gap < SAMPLE_DENSER_THAN_MS) next = Math.min(MAX_SAMPLE_WEIGHT, weight * 2);
+    else if (gap > SAMPLE_SPARSER_THAN_MS) next = 1;
+    this.sampleWeight = next;
+    this.sampleCountdown = next;
+    return weight;
+  }
+
+  private classifyResult(result: unknown, durationMs: number): number {
+    const classify = this.config.classify;
+    if (classify === undefined) return RESULT_SUCCESS;
+    return this.classified(() => classify({ result, durationMs }), RESULT_SUCCESS);
+  }
+
+  private settleError(permit: number, error: unknown, durationMs: number): void {
+    let code = RESULT_FAILURE;
+    // Rejections by this or another breaker, or by a bulkhead, say nothing about the dependency.
+    if (isCircuitOpenError(error) || isBulkheadRejectedError(error)) code = RESULT_IGNORED;
+    else if (this.config.classify !== undefined) {
+      const classify = this.config.classify;
+      code = this.classified(() => classify({ error, durationMs }), RESULT_FAILURE);
+    }
+    this.settle(permit, code, durationMs);
+  }
+
+  private classified(run: () => CallOutcome, fallback: number): number {
+    try {
+      const outcome = run();
+      if (outcome === 'success') return RESULT_SUCCESS;
+      if (outcome === 'failure') return RESULT_FAILURE;
+      if (outcome === 'ignored') return RESULT_IGNORED;
+      this.config.logger.warn({ breaker: this.name, outcome: describe(outcome) }, 'circuit breaker classify returned an unknown outcome; using the default');
+    } catch (error) {
+      this.config.logger.warn({ err: error, breaker: this.name }, 'circuit breaker classify threw; using the default');
+    }
+    return fallback;
+  }
+
+  private settle(permit: number, code: number, durationMs: number): void {
+    this.counts[code] = (this.counts[code] ?? 0) + 1;
+    if (permit === this.callPermit) {
+      if (code === RESULT_SUCCESS) {
+        this.consecutiveFailures = 0;
+        if (this.config.window !== undefined) this.recordInWindow(false, durationMs);
+      } else if (code === RESULT_FAILURE) {
+        this.closedFailure(durationMs);
+      }
+    } else if (permit === this.probePermit) {
+      this.probeSettled(code, durationMs);
+    }
+    // Any other permit comes from an earlier generation or a pass-through: it moves nothing.
+  }
+
+  private isSlow(durationMs: number): boolean {
+    const slowCall = this.config.slowCall;
+    return slowCall !== undefined && durationMs >= slowCall.durationMs;
+  }
+
+  private closedFailure(durationMs: number): void {
+    const now = this.config.now();
+    this.lastActivityAt = now;
+    this.consecutiveFailures += 1;
+    const threshold = this.config.failureThreshold;
+    if (threshold > 0 && this.consecutiveFailures >= threshold) {
+      this.moveTo(OPEN, 'consecutive-failures', now);
+      return;
+    }
+    if (this.config.window !== undefined) this.recordInWindow(true, durationMs, now);
+  }
+
+  private recordInWindow(failed: boolean, durationMs: number, knownNow?: number): void {
+    const config = this.config;
+    const spec = config.window;
+    if (spec === undefined) return;
+    const window = (this.window ??= spec.kind === 'count' ? new CountWindow(spec.size) : new TimeWindow(spec.durationMs));
+    const slow = this.isSlow(durationMs);
+    const now = knownNow ?? (spec.kind === 'time' || slow ? config.now() : 0);
+    window.record(now, failed, slow);
+    // Only a failure or a slow call can raise a rate.
+    if (!failed && !slow) return;
+    const calls = window.calls;
+    const rate = config.failureRate;
+    if (rate !== undefined && calls >= rate.minimumCalls && window.failures / calls >= rate.threshold) {
+      this.moveTo(OPEN, 'failure-rate', now);
+      return;
+    }
+    const slowCall = config.slowCall;
+    if (slowCall !== undefined && calls >= slowCall.minimumCalls && window.slowCalls / calls >= slowCall.rateThreshold) {
+      this.moveTo(OPEN, 'slow-call-rate', now);
+    }
+  }
+
+  private probeSettled(code: number, durationMs: number): void {
+    if (code === RESULT_IGNORED) {
+      // Says nothing about the dependency: the permit goes back for another probe.
+      this.probesIssued -= 1;
+      return;
+    }
+    const now = this.config.now();
+    // A slow probe is a failed probe: closing on slow successes would reopen on the slow-call rate.
+    if (code === RESULT_SUCCESS && !this.isSlow(durationMs)) {
+      this.probeSuccesses += 1;
+      if (this.probeSuccesses >= this.config.probesToClose) this.moveTo(CLOSED, 'probes-succeeded', now);
+      return;
+    }
+    this.probeFailures += 1;
+    if (this.probeFailures > this.config.halfOpenRequests - this.config.probesToClose) this.moveTo(OPEN, 'probe-failed', now);
+  }
+
+  // --- state changes ---------------------------------------------------------------------------
+
+  private changeMode(mode: number, reason: TransitionReason): void {
+    const previous = this.modeCode;
+    if (previous === mode) return;
+    this.modeCode = mode;
+    const now = this.config.now();
+    if (mode === MODE_FORCED_OPEN) this.moveTo(OPEN, reason, now);
+    else if (mode === MODE_DISABLED || previous === MODE_FORCED_OPEN || previous === MODE_DISABLED) this.moveTo(CLOSED, reason, now);
+    // normal ⇄ metrics-only keeps the state, but calls started under the other mode no longer count.
+    else this.moveTo(this.stateCode, reason, now);
+  }
+
+  /**
+   * Enters `to` (or restarts the current state): a new generation, fresh counters, new permits.
+   * Emits a transition when the state changes. Never throws: metrics, logs and listeners are guarded.
+   */
+  private moveTo(to: number, reason: TransitionReason, now: number): void {
+    const from = this.stateCode;
+    this.generation += 1;
+    this.stateCode = to;
+    this.stateSince = now;
+    this.lastActivityAt = now;
+    this.consecutiveFailures = 0;
+    this.probesIssued = 0;
+    this.probeSuccesses = 0;
+    this.probeFailures = 0;
+    this.window?.clear();
+    this.updatePermits();
+    if (from === to) return;
+    const event: TransitionEvent = { name: this.name, service: this.service, from: STATE_NAMES[from] ?? 'closed', to: STATE_NAMES[to] ?? 'closed', reason };
+    this.config.hub.stateChanged(this.series, this, event.from, event.to, this.config.logger);
+    try {
+      const fields = { breaker: this.name, service: this.service, from: event.from, to: event.to, reason };
+      if (to === OPEN) this.config.logger.warn(fields, 'circuit breaker opened');
+      else this.config.logger.info(fields, `circuit breaker ${event.to}`);
+    } catch {
+      // A failing logger must not break the call that moved the state.
+    }
+    const listeners = this.listeners;
+    if (listeners === undefined || listeners.length === 0) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        try {
+          this.config.logger.error({ err: error, breaker: this.name }, 'circuit breaker transition listener threw');
+        } catch {
+          // As above.
+        }
+      }
+    }
+  }
+
+  private updatePermits(): void {
+    const base = this.generation * 4;
+    this.callPermit = NO_PERMIT;
+    this.probePermit = NO_PERMIT;
+    this.fastPermit = 0;
+    if (this.modeCode === MODE_DISABLED) {
+      this.fastPermit = base + KIND_PASS;
+    } else if (this.modeCode !== MODE_FORCED_OPEN) {
+      if (this.stateCode === CLOSED) {
+        this.callPermit = base + KIND_CALL;
+        this.fastPermit = this.callPermit;
+      } else if (this.stateCode === HALF_OPEN) {
+        this.probePermit = base + KIND_PROBE;
+      }
+    }
+  }
+}
+
+/**
+ * Creates a circuit breaker. Options are validated once (a `TypeError` names the option and its
+ * range); defaults not given come from `BULWARK_BREAKER_*` environment variables, read now.
+ *
+ * @example
+ * const breaker = createCircuitBreaker({
+ *   name: 'payments',
+ *   failureRate: { threshold: 0.5, minimumCalls: 20, window: { kind: 'time', durationMs: 30_000 } },
+ *   slowCall: { durationMs: 2000, rateThreshold: 0.8 },
+ * });
+ * breaker.on('transition', (e) => logger.warn(e, 'breaker moved'));
+ */
+export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createCircuitBreaker expects an options object');
+  const { name, ...rest } = options;
+  return new Breaker(nonEmptyString('name', name, 512), resolveBreakerConfig(rest));
+}
+
+/**
+ * A breaker as a {@link Policy}, for `wrap(retry, breakerPolicy(breaker), timeout)`. Breakers
+ * already are policies, so this returns `breaker` itself; it exists for readers who prefer to
+ * see the conversion.
+ */
+export function breakerPolicy(breaker: CircuitBreaker): Policy {
+  return breaker;
+}
