@@ -34,15 +34,26 @@ export const serverSchema = z
 
 export const breakerSchema = z
   .strictObject({
-    enabled: flag().default(true),
-    failureThreshold: integer(1, 10_000).default(5).describe('Consecutive failures that open the breaker.'),
-    failureRateThreshold: integer(1, 100).default(50).describe('Failure percentage over the window that opens it.'),
-    minimumRequests: integer(1, 1_000_000).default(20).describe('Calls in the window before the rate counts.'),
-    windowMs: integer(1000, 3_600_000).default(30_000),
-    openMs: integer(100, 3_600_000).default(30_000).describe('How long it stays open before a trial call.'),
-    slowCallMs: integer(1, 3_600_000).optional().describe('Calls slower than this count as failures. @default off'),
+    enabled: flag().default(true).describe('false: calls are only counted (breaker mode `disabled`), never refused.'),
+    failureThreshold: integer(1, 1000)
+      .optional()
+      .describe('Consecutive failures that open the breaker. @default BULWARK_BREAKER_FAILURE_THRESHOLD or 5'),
+    failureRatePercent: integer(1, 100).default(50).describe('Failure percentage over the window that opens it.'),
+    minimumCalls: integer(1, 1_000_000).default(20).describe('Calls in the window before the failure rate counts.'),
+    windowMs: integer(1000, 3_600_000).default(30_000).describe('Length of the failure-rate window.'),
+    resetTimeoutMs: integer(100, 3_600_000)
+      .optional()
+      .describe('How long it stays open before trial calls. @default BULWARK_BREAKER_RESET_TIMEOUT_MS or 30000'),
+    halfOpenRequests: integer(1, 100).optional().describe('Trial calls let through when half-open. @default BULWARK_BREAKER_HALF_OPEN_REQUESTS or 3'),
+    slowCall: z
+      .strictObject({
+        durationMs: integer(1, 3_600_000).describe('Calls slower than this (to the response head) are slow.'),
+        ratePercent: integer(1, 100).default(50).describe('Slow-call percentage over the window that opens the breaker.'),
+      })
+      .optional()
+      .describe('Open on slow calls too. @default off'),
   })
-  .describe('Circuit breaker per upstream: 5xx, timeouts and connection errors count as failures.');
+  .describe('Circuit breaker per upstream: a 5xx, a timeout or a connection error is a failure. Open → 503 UPSTREAM_UNAVAILABLE.');
 
 export const upstreamSchema = z
   .strictObject({
@@ -91,7 +102,7 @@ export const metricsSchema = z
   .strictObject({
     enabled: flag().default(true),
     path: urlPath().default('/metrics'),
-    token: z.string().min(16).optional().describe('Bearer token required to scrape (env METRICS_TOKEN).'),
+    token: z.string().min(24, 'a metrics token must be at least 24 characters (use `bulwark secrets generate`)').optional().describe('Bearer token required to scrape (env METRICS_TOKEN).'),
     allowedIps: z
       .array(ipOrCidr())
       .optional()

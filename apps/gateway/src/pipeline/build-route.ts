@@ -6,10 +6,13 @@ import { createForwarder } from '../proxy/forward.js';
 import type { UpstreamPool } from '../proxy/upstream-pool.js';
 import { compileRequestValidator } from '../validation/request-validator.js';
 import { createAuthenticationStage, createAuthorizationStage } from './authenticate.js';
-import { createBodyStage, type SafeParsers } from './body.js';
+import { createBodyStage } from './body.js';
+import { ownedResponseHeaders } from '../server/security-headers.js';
 import type { CompiledRoute, Stage } from './compiled-route.js';
+import type { HeaderList } from './edge.js';
 import { createCorsStage } from './cors.js';
 import { createRateLimitStage, type RouteLimiter } from './rate-limit.js';
+import { createSafeParsers } from './safe-parsers.js';
 import { createValidationStage } from './validate.js';
 
 /** What compiling a route needs from the rest of the gateway, built once per config. */
@@ -17,10 +20,9 @@ export interface RouteDependencies {
   readonly production: boolean;
   readonly exposeErrors: boolean;
   readonly metrics: GatewayMetrics;
-  readonly parsers: SafeParsers;
   readonly upstreams: ReadonlyMap<string, UpstreamPool>;
-  /** Response headers the gateway sets itself (security headers, request id, rate-limit fields). */
-  readonly ownedResponseHeaders: ReadonlySet<string>;
+  /** The security headers of every response (their upstream values are replaced). */
+  readonly securityHeaders: HeaderList;
   createAuthenticator(route: ResolvedRoute): Authenticator;
   createLimiter(route: ResolvedRoute, limit: ResolvedRateLimit): RouteLimiter;
 }
@@ -50,7 +52,7 @@ export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): Com
       bufferAlways: authenticator?.needsRawBody === true || validator?.hasBody === true,
       safeJson: route.safeJson,
       requireJson: validator?.hasBody === true,
-      parsers: deps.parsers,
+      parsers: createSafeParsers(route.bodyLimit),
     }),
   );
   if (authenticator !== undefined) {
@@ -64,7 +66,7 @@ export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): Com
   const terminal = createForwarder({
     route,
     upstream,
-    ownedResponseHeaders: deps.ownedResponseHeaders,
+    ownedResponseHeaders: ownedResponseHeaders(deps.securityHeaders, route.cors !== false),
     consumedHeaders: new Set(authenticator?.consumedHeaders ?? []),
     dropAuthorization: authenticator?.consumesAuthorization === true,
     exposeErrors: deps.exposeErrors,

@@ -85,6 +85,8 @@ export function createForwarder(options: ForwarderOptions): Terminal {
           const outgoing = filterResponseHeaders(upstreamHeaders, ownedResponseHeaders);
           const limitHeaders = exchange.limitHeaders;
           if (limitHeaders !== undefined) for (const name in limitHeaders) outgoing[name] = limitHeaders[name] ?? '';
+          const vary = outgoing.vary;
+          if (vary !== undefined && response.hasHeader('vary')) outgoing.vary = `${String(response.getHeader('vary'))}, ${String(vary)}`;
           exchange.status = statusCode;
           response.writeHead(statusCode, outgoing);
           return response;

@@ -8,5 +8,5 @@ export interface UpstreamGuard {
   tryAcquire(): number;
   /** The outcome of a permitted call: a 5xx or an upstream error is a failure, a client gone is ignored. */
   release(permit: number, outcome: 'success' | 'failure' | 'ignored', durationMs: number): void;
-  snapshot(): { readonly retryAfterMs: number };
+  snapshot(): { readonly retryAfterMs: number; readonly state: 'closed' | 'half-open' | 'open' };
 }

@@ -1,0 +1,202 @@
+import type { FastifyInstance } from 'fastify';
+import type { BreakerEnvDefaults } from 'bulwark/resilience';
+import type { LoggerLike } from 'bulwark/observability';
+import type { Registry } from 'prom-client';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { GatewayConfig, ResolvedRateLimit, ResolvedRoute } from '../config/resolve.js';
+import type { TlsMaterial } from '../config/tls-files.js';
+import { createReadiness, type HealthCheck, type Readiness } from '../health/health-check.js';
+import { healthRoutes } from '../health/routes.js';
+import { upstreamHealthCheck } from '../health/upstream-check.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../observability/gateway-metrics.js';
+import { createRequestRecorder } from '../observability/request-recorder.js';
+import { cspReportRoute } from '../ops/csp-report-route.js';
+import { metricsRoute } from '../ops/metrics-route.js';
+import type { RouteLimiter } from '../pipeline/rate-limit.js';
+import { createBreakerSet, type BreakerSet } from '../proxy/breakers.js';
+import { buildServer, type BuiltinRegistrar } from '../server/build-server.js';
+import { buildRouteTable, type RouteTable } from '../server/route-table.js';
+import { GatewayRuntime } from '../server/runtime.js';
+import { buildSecurityHeaderList } from '../server/security-headers.js';
+
+/** Builds the authenticator of a route (API keys, signatures, webhooks, sessions: see services). */
+export type AuthenticatorFactory = (route: ResolvedRoute) => Authenticator;
+/** Builds one rate limit of a route on the configured store. */
+export type LimiterFactory = (route: ResolvedRoute, limit: ResolvedRateLimit) => RouteLimiter;
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly production: boolean;
+  readonly logger: LoggerLike;
+  readonly registry: Registry;
+  readonly tls?: TlsMaterial | undefined;
+  readonly breakerDefaults: BreakerEnvDefaults;
+  readonly createAuthenticator: AuthenticatorFactory;
+  readonly createLimiter: LimiterFactory;
+  /** Readiness checks of the process-level dependencies (Redis, the database). */
+  readonly checks?: readonly HealthCheck[];
+  /** Extra endpoint groups (the admin API). */
+  readonly builtins?: readonly BuiltinRegistrar[];
+  /** Extra members of /health/summary (memory stores…). */
+  readonly summary?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Per-IP allowance of CSP reports. */
+  readonly allowCspReport: (clientIp: string) => boolean | Promise<boolean>;
+}
+
+export type ReloadResult = { readonly ok: true; readonly generation: number; readonly restartNeeded: readonly string[] } | { readonly ok: false; readonly error: string };
+
+export interface Gateway {
+  readonly server: FastifyInstance;
+  readonly runtime: GatewayRuntime;
+  readonly breakers: BreakerSet;
+  readonly metrics: GatewayMetrics;
+  readonly readiness: Readiness;
+  /** Listens on `server.host:server.port`; resolves with the bound address. */
+  listen(): Promise<{ readonly host: string; readonly port: number; readonly url: string }>;
+  /**
+   * Swaps in a new config. Settings bound at start-up (listener, TLS, ops paths, stores) keep their
+   * old values and are named in `restartNeeded`. A config that fails to build leaves the old one.
+   */
+  reload(config: GatewayConfig): ReloadResult;
+  /**
+   * Graceful shutdown: readiness fails, no new connection is accepted, in-flight requests finish
+   * (at most `server.shutdownTimeoutMs`, then connections are cut), upstream pools close.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles the gateway from a validated config and the process-level services. Nothing listens
+ * until {@link Gateway.listen}.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { logger, registry, production } = options;
+  const metrics = createGatewayMetrics(registry);
+  const breakers = createBreakerSet({ registry, logger, defaults: options.breakerDefaults });
+  let generation = 0;
+
+  const buildTable = (config: GatewayConfig): RouteTable => {
+    generation += 1;
+    const table = buildRouteTable(config, generation, {
+      production,
+      metrics,
+      securityHeaders: buildSecurityHeaderList(config.securityHeaders),
+      guardFor: (name, upstream) => breakers.forUpstream(name, upstream.breaker),
+      createAuthenticator: options.createAuthenticator,
+      createLimiter: options.createLimiter,
+    });
+    breakers.retain(new Set(Object.keys(config.upstreams)));
+    return table;
+  };
+
+  const first = buildTable(options.config);
+  const runtime = new GatewayRuntime(first);
+  const startup = options.config;
+  const processChecks = options.checks ?? [];
+  const readiness = createReadiness({
+    checks: () => [...processChecks, ...[...runtime.table.upstreams.values()].map((upstream) => upstreamHealthCheck(upstream, startup.health.probeTimeoutMs))],
+    timeoutMs: startup.health.probeTimeoutMs,
+    cacheMs: startup.health.cacheMs,
+  });
+
+  const builtins: BuiltinRegistrar[] = [];
+  if (startup.health.enabled) {
+    builtins.push(
+      healthRoutes({
+        readiness,
+        summary: async () => ({
+          generation: runtime.table.generation,
+          inFlight: runtime.inFlight,
+          uptimeSeconds: Math.round(process.uptime()),
+          breakers: Object.fromEntries([...breakers.entries()].map(([name, breaker]) => [name, breaker.snapshot()])),
+          ...(options.summary === undefined ? {} : await options.summary()),
+        }),
+      }),
+    );
+  }
+  if (startup.metrics.enabled) builtins.push(metricsRoute(startup.metrics.path, registry));
+  builtins.push(cspReportRoute({ path: startup.securityHeaders.cspReportPath, logger, allow: options.allowCspReport }));
+  builtins.push(...(options.builtins ?? []));
+
+  const server = buildServer({
+    runtime,
+    recorder: createRequestRecorder({ logger, metrics, accessLog: startup.logging.accessLog }),
+    logger,
+    tls: options.tls,
+    keepAliveTimeoutMs: startup.server.keepAliveTimeoutMs,
+    requestTimeoutMs: startup.server.requestTimeoutMs,
+    builtins,
+  });
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    server,
+    runtime,
+    breakers,
+    metrics,
+    readiness,
+    async listen() {
+      await server.listen({ host: startup.server.host, port: startup.server.port });
+      const address = server.server.address();
+      if (address === null || typeof address === 'string') throw new Error('the server is not listening on a TCP port');
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { host: address.address, port: address.port, url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}` };
+    },
+    reload(config) {
+      let table: RouteTable;
+      try {
+        table = buildTable(config);
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+      const previous = runtime.table;
+      runtime.table = table;
+      // The old pools finish their in-flight requests, then close.
+      void previous.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous upstream pools failed'));
+      return { ok: true, generation: table.generation, restartNeeded: restartNeeded(startup, config) };
+    },
+    close() {
+      closing ??= (async () => {
+        runtime.draining = true;
+        readiness.drain();
+        const closed = server.close();
+        const deadline = startup.server.shutdownTimeoutMs;
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<'expired'>((resolve) => {
+          timer = setTimeout(() => resolve('expired'), deadline);
+        });
+        const outcome = await Promise.race([runtime.idle().then(() => 'drained' as const), expired]);
+        if (outcome === 'expired') {
+          logger.warn({ inFlight: runtime.inFlight, shutdownTimeoutMs: deadline }, 'shutdown deadline reached: closing the remaining connections');
+          server.server.closeAllConnections();
+        }
+        clearTimeout(timer);
+        await closed;
+        await runtime.table.close();
+        for (const [, breaker] of breakers.entries()) breaker.dispose();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Settings read once at start-up: a reload that changes them needs a restart to take effect. */
+function restartNeeded(before: GatewayConfig, after: GatewayConfig): string[] {
+  const sections: [string, unknown, unknown][] = [
+    ['server.host', before.server.host, after.server.host],
+    ['server.port', before.server.port, after.server.port],
+    ['server.tls', before.server.tls, after.server.tls],
+    ['server.keepAliveTimeoutMs', before.server.keepAliveTimeoutMs, after.server.keepAliveTimeoutMs],
+    ['server.requestTimeoutMs', before.server.requestTimeoutMs, after.server.requestTimeoutMs],
+    ['metrics.enabled', before.metrics.enabled, after.metrics.enabled],
+    ['metrics.path', before.metrics.path, after.metrics.path],
+    ['health', before.health, after.health],
+    ['admin', before.admin, after.admin],
+    ['logging', before.logging, after.logging],
+    ['redis', before.redis, after.redis],
+    ['database', before.database, after.database],
+    ['securityHeaders.cspReportPath', before.securityHeaders.cspReportPath, after.securityHeaders.cspReportPath],
+  ];
+  return sections.filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b)).map(([name]) => name);
+}

@@ -1,0 +1,32 @@
+/**
+ * Paths that different servers read differently are refused before routing (400 PATH_INVALID):
+ * `/public/../admin` matches the `/public` route here but may reach `/admin` upstream once the
+ * upstream normalises it. Refused: dot segments (also `..;` as Tomcat reads it), encoded dots,
+ * slashes, backslashes and NUL, raw backslashes, empty segments (`//`), and anything not starting
+ * with `/` (absolute-form and asterisk-form targets).
+ */
+export function isUnambiguousPath(path: string): boolean {
+  if (path.length === 0 || path.charCodeAt(0) !== 0x2f /* / */) return false;
+  for (let i = 0; i < path.length; i += 1) {
+    const code = path.charCodeAt(i);
+    if (code === 0x5c /* \ */ || code < 0x21 || code === 0x7f) return false;
+    if (code === 0x2f /* / */) {
+      const next = path.charCodeAt(i + 1);
+      if (next === 0x2f) return false;
+      if (next === 0x2e /* . */ && isDotSegment(path, i + 1)) return false;
+    } else if (code === 0x25 /* % */) {
+      const encoded = path.slice(i + 1, i + 3).toLowerCase();
+      if (encoded === '2e' || encoded === '2f' || encoded === '5c' || encoded === '00') return false;
+    }
+  }
+  return true;
+}
+
+/** Whether the segment starting at `start` is `.` or `..`, alone or followed by `;parameters`. */
+function isDotSegment(path: string, start: number): boolean {
+  let end = start;
+  while (end < path.length && path.charCodeAt(end) === 0x2e) end += 1;
+  const dots = end - start;
+  if (dots > 2) return false;
+  return end === path.length || path.charCodeAt(end) === 0x2f || path.charCodeAt(end) === 0x3b /* ; */;
+}

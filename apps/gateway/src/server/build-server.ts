@@ -1,0 +1,136 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from 'bulwark/errors';
+import type { LoggerLike } from 'bulwark/observability';
+import type { TlsMaterial } from '../config/tls-files.js';
+import type { PeerInfo } from '../pipeline/edge.js';
+import { writeProblem } from '../pipeline/respond.js';
+import type { RequestRecorder } from '../observability/request-recorder.js';
+import { createDispatcher } from './dispatch.js';
+import { requestIdOf } from './request-id.js';
+import type { RouteTable } from './route-table.js';
+import type { GatewayRuntime } from './runtime.js';
+
+/** The context a handler of the gateway's own endpoints gets. */
+export interface BuiltinContext {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly peer: PeerInfo;
+  readonly table: RouteTable;
+}
+
+/** A handler of one of the gateway's own endpoints: returns the JSON body (or sends itself). */
+export type BuiltinHandler = (context: BuiltinContext) => unknown;
+
+/** Registers the gateway's own endpoints (health, metrics, CSP reports, admin) on the server. */
+export type BuiltinRegistrar = (server: FastifyInstance, builtin: (label: string, handler: BuiltinHandler) => (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => void;
+
+export interface ServerOptions {
+  readonly runtime: GatewayRuntime;
+  readonly recorder: RequestRecorder;
+  readonly logger: LoggerLike;
+  readonly tls: TlsMaterial | undefined;
+  readonly keepAliveTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Endpoint groups; each registers its routes through `builtin`, which adds the edge, errors and records. */
+  readonly builtins: readonly BuiltinRegistrar[];
+}
+
+const EMPTY_QUERY = Object.freeze({});
+const BAD_REQUEST_RESPONSE = (() => {
+  const body = JSON.stringify(toProblem(new ApiError('BAD_REQUEST', { detail: 'The request could not be parsed.' })).body);
+  return `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+})();
+
+/**
+ * The HTTP server: Fastify for the listener, TLS, request ids and the gateway's own endpoints; one
+ * catch-all route that hands every other request to the current route table (see dispatch.ts).
+ * Fastify never parses a proxied body (a pass-through content-type parser leaves the stream to the
+ * pipeline) nor a query string (the pipeline parses it safely).
+ */
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const { runtime, recorder } = options;
+  const server = Fastify({
+    logger: false,
+    disableRequestLogging: true,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    routerOptions: { querystringParser: () => EMPTY_QUERY, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 256 },
+    clientErrorHandler: (_error, socket) => {
+      if (socket.writable) socket.end(BAD_REQUEST_RESPONSE);
+      else socket.destroy();
+    },
+    frameworkErrors: (error, request, reply) => {
+      sendBuiltinProblem(request, reply, runtime.table, new ApiError(error.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', { cause: error }));
+    },
+    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
+  }) as unknown as FastifyInstance;
+
+  server.removeAllContentTypeParsers();
+  server.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  const builtin = (label: string, handler: BuiltinHandler) =>
+    async function handleBuiltin(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+      const table = runtime.table;
+      const peer = table.edge.describe(request.raw);
+      table.edge.decorate(reply.raw, request.id);
+      const startedAt = performance.now();
+      runtime.begin();
+      let error: ApiError | undefined;
+      reply.raw.once('close', () => {
+        runtime.end();
+        recorder.record({
+          requestId: request.id,
+          route: label,
+          method: request.method,
+          path: pathOf(request.url),
+          status: reply.raw.statusCode,
+          startedAt,
+          clientIp: peer.clientIp,
+          keyId: undefined,
+          tenant: undefined,
+          error,
+          aborted: reply.raw.writableFinished ? undefined : 'client-closed',
+        });
+      });
+      try {
+        return await handler({ request, reply, peer, table });
+      } catch (thrown) {
+        error = sendBuiltinProblem(request, reply, table, thrown);
+        return reply;
+      }
+    };
+
+  server.setErrorHandler((error, request, reply) => {
+    sendBuiltinProblem(request, reply, runtime.table, error);
+  });
+  server.setNotFoundHandler((request, reply) => {
+    sendBuiltinProblem(request, reply, runtime.table, new ApiError('NOT_FOUND'));
+  });
+
+  for (const register of options.builtins) register(server, builtin);
+
+  const dispatch = createDispatcher({ runtime, recorder });
+  const handler = (request: FastifyRequest, reply: FastifyReply): void => {
+    reply.hijack();
+    dispatch(request.raw, reply.raw, request.id);
+  };
+  server.all('/', handler);
+  server.all('/*', handler);
+  return server;
+}
+
+/** Answers one of the gateway's own requests with a problem document. */
+function sendBuiltinProblem(request: FastifyRequest, reply: FastifyReply, table: RouteTable, thrown: unknown): ApiError {
+  if (!reply.raw.headersSent) table.edge.decorate(reply.raw, request.id);
+  reply.hijack();
+  return writeProblem(reply.raw, thrown, { requestId: request.id, exposeErrors: table.config.server.exposeErrors });
+}
+
+function pathOf(url: string): string {
+  const mark = url.indexOf('?');
+  return mark === -1 ? url : url.slice(0, mark);
+}

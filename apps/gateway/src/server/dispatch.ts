@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, toApiError } from 'bulwark/errors';
+import { HANDLED } from '../pipeline/compiled-route.js';
+import { Exchange } from '../pipeline/exchange.js';
+import { failExchange, writeProblem } from '../pipeline/respond.js';
+import type { RequestRecorder } from '../observability/request-recorder.js';
+import { isUnambiguousPath } from '../routing/path-guard.js';
+import type { RouteTable } from './route-table.js';
+import type { GatewayRuntime } from './runtime.js';
+
+export interface DispatcherOptions {
+  readonly runtime: GatewayRuntime;
+  readonly recorder: RequestRecorder;
+}
+
+/**
+ * Routes a request through the current table and runs its pipeline: the edge (client IP, HTTPS
+ * redirect, headers), the route's stages, then the proxy; a thrown `ApiError` at any point becomes
+ * a problem response. The table is read once per request, so a reload never changes a request's
+ * pipeline half-way.
+ */
+export function createDispatcher(options: DispatcherOptions): (request: IncomingMessage, response: ServerResponse, requestId: string) => void {
+  const { runtime, recorder } = options;
+
+  const record = (exchange: Exchange): void => {
+    runtime.end();
+    const identity = exchange.identity;
+    recorder.record({
+      requestId: exchange.requestId,
+      route: exchange.route.name,
+      method: exchange.request.method ?? 'GET',
+      path: exchange.path,
+      status: exchange.status === 0 ? exchange.response.statusCode : exchange.status,
+      startedAt: exchange.startedAt,
+      clientIp: exchange.clientIp,
+      keyId: identity?.keyId,
+      tenant: identity?.tenant,
+      error: exchange.error,
+      aborted: exchange.aborted,
+    });
+  };
+
+  const run = async (exchange: Exchange, table: RouteTable): Promise<void> => {
+    try {
+      if (table.edge.begin(exchange) === HANDLED) return;
+      const stages = exchange.route.stages;
+      for (let i = 0; i < stages.length; i += 1) {
+        const stage = stages[i];
+        if (stage === undefined) continue;
+        let outcome = stage(exchange);
+        if (outcome instanceof Promise) outcome = await outcome;
+        if (outcome === HANDLED) return;
+      }
+      await exchange.route.terminal(exchange);
+    } catch (error) {
+      closeIfBodyUnread(exchange.request, exchange.response);
+      failExchange(exchange, error, table.config.server.exposeErrors);
+    } finally {
+      record(exchange);
+    }
+  };
+
+  const unrouted = (request: IncomingMessage, response: ServerResponse, requestId: string, table: RouteTable, error: ApiError, label: string): void => {
+    const startedAt = performance.now();
+    const peer = table.edge.describe(request);
+    table.edge.decorate(response, requestId);
+    closeIfBodyUnread(request, response);
+    writeProblem(response, error, { requestId, exposeErrors: false });
+    runtime.end();
+    recorder.record({
+      requestId,
+      route: label,
+      method: request.method ?? 'GET',
+      path: pathOf(request.url ?? '/'),
+      status: error.status,
+      startedAt,
+      clientIp: peer.clientIp,
+      keyId: undefined,
+      tenant: undefined,
+      error,
+      aborted: undefined,
+    });
+  };
+
+  return function dispatch(request, response, requestId) {
+    const startedAt = performance.now();
+    runtime.begin();
+    const table = runtime.table;
+    const path = pathOf(request.url ?? '/');
+    if (!isUnambiguousPath(path)) {
+      unrouted(request, response, requestId, table, new ApiError('PATH_INVALID', { detail: 'The path has dot segments, encoded separators or empty segments.' }), 'unmatched');
+      return;
+    }
+    const found = table.router.find(request.method ?? 'GET', path);
+    if (found.kind === 'not-found') {
+      unrouted(request, response, requestId, table, new ApiError('NOT_FOUND', { detail: 'No route matches this path.' }), 'unmatched');
+      return;
+    }
+    if (found.kind === 'method-not-allowed') {
+      unrouted(request, response, requestId, table, new ApiError('METHOD_NOT_ALLOWED', { headers: { allow: found.allow.join(', ') } }), 'unmatched');
+      return;
+    }
+    const exchange = new Exchange(request, response, found.value, requestId, startedAt);
+    run(exchange, table).catch((error: unknown) => {
+      // Only a bug in the recorder can get here; answer if still possible and never crash the process.
+      if (!response.headersSent) writeProblem(response, toApiError(error), { requestId, exposeErrors: false });
+    });
+  };
+}
+
+/**
+ * When a request is refused before its body was read, the connection is closed after the answer
+ * instead of reading (and discarding) a body of any size.
+ */
+function closeIfBodyUnread(request: IncomingMessage, response: ServerResponse): void {
+  if (response.headersSent || request.complete) return;
+  const length = request.headers['content-length'];
+  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) response.setHeader('connection', 'close');
+}
+
+function pathOf(url: string): string {
+  const mark = url.indexOf('?');
+  return mark === -1 ? url : url.slice(0, mark);
+}
