@@ -10,6 +10,7 @@ import { combinedHeader } from './signature-headers.js';
 import { parseSignatureDictionary, readSignatureInput, readSignatureValue, type SignatureInput } from './signature-input.js';
 import { prepareSignatureKey } from './signature-key.js';
 import { authMetrics } from './signature-metrics.js';
+import { booleanOption, integerOption } from './signature-options.js';
 import { signatureTarget } from './signature-target.js';
 import type { SignatureFailureReason, SignatureKey, SignatureKeyLookup, SignatureRequest, SignatureVerification } from './signature-types.js';
 
@@ -268,18 +269,4 @@ function validateOptions(options: SignatureVerifierOptions) {
     now: options.now ?? Date.now,
     logger: options.logger ?? silentLogger,
   };
-}
-
-export function integerOption(value: number | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be an integer between ${min} and ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-export function booleanOption(value: boolean | undefined, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false, got ${String(value)}`);
-  return value;
 }
