@@ -120,9 +120,9 @@ export class ServiceLatencyHistogram extends Histogram<'service'> {
       let cumulative = 0;
       for (let index = 0; index < this.bounds.length; index += 1) {
         cumulative += series.counts[index] ?? 0;
-        values.push({ metricName: bucketName, labels: { service, le: this.bounds[index] } as ServiceLabels, value: cumulative });
+        values.push({ metricName: bucketName, labels: { le: this.bounds[index], service } as ServiceLabels, value: cumulative });
       }
-      values.push({ metricName: bucketName, labels: { service, le: '+Inf' } as ServiceLabels, value: series.count });
+      values.push({ metricName: bucketName, labels: { le: '+Inf', service } as ServiceLabels, value: series.count });
       values.push({ metricName: `${self.name}_sum`, labels: { service }, value: series.sum });
       values.push({ metricName: `${self.name}_count`, labels: { service }, value: series.count });
     }
