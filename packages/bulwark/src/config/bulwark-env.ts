@@ -10,8 +10,8 @@ import { envInteger, envDuration } from './env-number.js';
 import { envCidrList } from './env-cidr-list.js';
 import { addEnvIssue } from './env-schema.js';
 import { envMasterKey, envSecret, GENERATE_SECRET_HINT } from './env-secret.js';
-import { defineEnvTable, envObject } from './env-table.js';
-import type { EnvVariableSpec } from './env-table.js';
+import { defineEnvTable, describeEnvTable, envObject } from './env-table.js';
+import type { EnvVariableDescription, EnvVariableSpec } from './env-table.js';
 import { envEnum, envString, envUrl, isHostOrIp } from './env-values.js';
 
 /** Minimum length of `METRICS_TOKEN` in bytes. */
@@ -45,7 +45,7 @@ export const BULWARK_ENV_VARIABLES = bulwarkTable({
   BULWARK_MASTER_KEY: {
     schema: envMasterKey().optional(),
     description:
-      'Master key, base64url of at least 32 random bytes. Every other Bulwark key (API-key pepper, session and CSRF keys, encryption at rest, audit chain) is derived from it with HKDF-SHA256. Required in production; in development an ephemeral key is generated at each start.',
+      'Master key, base64url of at least 32 random bytes. Every other Bulwark key (API-key pepper, session and CSRF keys, encryption at rest, audit chain) is derived from it with HKDF-SHA256. Unset outside production: an ephemeral key is generated at each start.',
     secret: true,
     generate: generateMasterKey,
     requiredInProduction: true,
@@ -74,7 +74,7 @@ export const BULWARK_ENV_VARIABLES = bulwarkTable({
   },
   METRICS_TOKEN: {
     schema: envSecret({ minBytes: METRICS_TOKEN_MIN_BYTES }).optional(),
-    description: `Bearer token that GET /metrics requires (Authorization: Bearer …), at least ${METRICS_TOKEN_MIN_BYTES} bytes. In production, set it or METRICS_ALLOWED_IPS (or both).`,
+    description: `Bearer token that GET /metrics requires (Authorization: Bearer …), at least ${METRICS_TOKEN_MIN_BYTES} bytes.`,
     secret: true,
     generate: () => generateSecret(32),
     requiredInProduction: { unless: 'METRICS_ALLOWED_IPS' },
@@ -139,7 +139,7 @@ function checkAcrossVariables(value: Record<string, unknown>, ctx: z.RefinementC
       addEnvIssue(
         ctx,
         `is required when NODE_ENV=production unless ${rule.unless} is set`,
-        `Set ${name} (${GENERATE_SECRET_HINT.replace(/^Generate one/, 'generate one')}), or set ${rule.unless} to the addresses of your scraper (e.g. 10.0.0.0/8), or both.`,
+        `Set ${name}${spec.generate === undefined ? '' : ' (generate one with `npx bulwark secrets generate`)'}, or set ${rule.unless}, or both.`,
         [name],
       );
     }
@@ -171,6 +171,21 @@ export const bulwarkEnvSchema = envObject(BULWARK_ENV_VARIABLES)
     BULWARK_MASTER_KEY: BULWARK_MASTER_KEY ?? generateMasterKey(),
     masterKeySource: (BULWARK_MASTER_KEY === undefined ? 'ephemeral' : 'env') as MasterKeySource,
   }));
+
+/** A row of {@link describeBulwarkEnv}: the generic description plus when production requires it. */
+export interface BulwarkEnvVariableDescription extends EnvVariableDescription {
+  /** `Required when NODE_ENV=production.` (and the exception, if any), or `undefined`. */
+  readonly requirement: string | undefined;
+}
+
+/** The Bulwark variables as rows, in declaration order: for `secrets generate`, `.env.example` and docs. */
+export function describeBulwarkEnv(): readonly BulwarkEnvVariableDescription[] {
+  return describeEnvTable(BULWARK_ENV_VARIABLES).map((row) => {
+    const rule = (BULWARK_ENV_VARIABLES[row.name as BulwarkEnvName] as BulwarkEnvVariable).requiredInProduction;
+    const requirement = rule === undefined ? undefined : rule === true ? 'Required when NODE_ENV=production.' : `Required when NODE_ENV=production unless ${rule.unless} is set.`;
+    return Object.freeze({ ...row, requirement });
+  });
+}
 
 /** A loaded, frozen Bulwark environment. */
 export type BulwarkEnv = Readonly<z.output<typeof bulwarkEnvSchema>>;

@@ -65,6 +65,11 @@ describe('formatDotenv', () => {
     expect(formatDotenv([{ name: 'A', value: 'x', comment: 'first line\nsecond line' }, { name: 'B', value: 'y' }])).toBe('# first line\n# second line\nA=x\n\nB=y\n');
   });
 
+  it('wraps long comments at the given width', () => {
+    const text = formatDotenv([{ name: 'A', value: 'x', comment: 'one two three four five six seven eight nine ten' }], { commentWidth: 24 });
+    expect(text).toBe('# one two three four\n# five six seven eight\n# nine ten\nA=x\n');
+  });
+
   it('round-trips arbitrary single-line values through util.parseEnv', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }).filter((value) => !/[\n\r"'`#\\]/.test(value) && value.trim() === value), (value) => {

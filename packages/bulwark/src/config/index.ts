@@ -3,7 +3,7 @@
  * freeze it, and report every problem at once by variable name with how to fix it. See docs/config.md.
  */
 export { loadEnv, loadEnvOrExit, formatEnvIssues, ENVIRONMENT } from './load-env.js';
-export type { EnvIssue, LoadEnvResult, EnvSource, LoadEnvOrExitOptions } from './load-env.js';
+export type { EnvIssue, LoadEnvResult, EnvSource, LoadEnvOrExitOptions, FormatEnvIssuesOptions } from './load-env.js';
 export { envSchema, envSchemaInfo, addEnvIssue } from './env-schema.js';
 export type { EnvSchema, EnvSchemaInfo, EnvSchemaDefinition, EnvParseResult } from './env-schema.js';
 export { envInteger, envDuration, parseDurationMs } from './env-number.js';
@@ -19,6 +19,6 @@ export type { SecretAssessment, SecretWeakness, AssessSecretOptions } from './se
 export { defineEnvTable, envObject, describeEnvTable } from './env-table.js';
 export type { EnvVariableSpec, EnvTable, EnvShape, EnvVariableDescription } from './env-table.js';
 export { formatDotenv } from './dotenv.js';
-export type { DotenvEntry } from './dotenv.js';
-export { bulwarkEnvSchema, BULWARK_ENV_VARIABLES, LOG_LEVELS, METRICS_TOKEN_MIN_BYTES } from './bulwark-env.js';
-export type { BulwarkEnv, BulwarkEnvName, BulwarkEnvVariable, MasterKeySource } from './bulwark-env.js';
+export type { DotenvEntry, FormatDotenvOptions } from './dotenv.js';
+export { bulwarkEnvSchema, describeBulwarkEnv, BULWARK_ENV_VARIABLES, LOG_LEVELS, METRICS_TOKEN_MIN_BYTES } from './bulwark-env.js';
+export type { BulwarkEnv, BulwarkEnvName, BulwarkEnvVariable, BulwarkEnvVariableDescription, MasterKeySource } from './bulwark-env.js';

@@ -89,6 +89,11 @@ export function loadEnv<S extends z.ZodType>(schema: S, source: EnvSource = proc
   return { ok: false, issues: Object.freeze(issues) };
 }
 
+export interface FormatEnvIssuesOptions {
+  /** First words of the header line, before the count. @default 'Invalid environment' */
+  readonly title?: string;
+}
+
 /**
  * The issues as text for a terminal: a header, then one entry per problem with its fix.
  *
@@ -97,9 +102,9 @@ export function loadEnv<S extends z.ZodType>(schema: S, source: EnvSource = proc
  * //   ✗ BULWARK_MASTER_KEY: is required when NODE_ENV=production
  * //     fix: Generate one with `npx bulwark secrets generate` …
  */
-export function formatEnvIssues(issues: readonly EnvIssue[]): string {
+export function formatEnvIssues(issues: readonly EnvIssue[], options: FormatEnvIssuesOptions = {}): string {
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-  const lines = [`Invalid environment: ${count}.`];
+  const lines = [`${options.title ?? 'Invalid environment'}: ${count}.`];
   for (const issue of issues) lines.push(`  ✗ ${issue.variable}: ${issue.problem}`, `    fix: ${issue.fix}`);
   return `${lines.join('\n')}\n`;
 }
