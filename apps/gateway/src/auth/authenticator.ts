@@ -5,7 +5,13 @@ import type { Identity } from './identity.js';
 /** The result of authenticating one request: an identity, or the problem to answer and a metric reason. */
 export type AuthOutcome =
   | { readonly ok: true; readonly identity: Identity }
-  | { readonly ok: false; readonly error: ApiError; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly error: ApiError;
+      readonly reason: string;
+      /** Whether the verifier already counted the refusal in `auth_failures_total` (bulwark/auth's do). */
+      readonly counted: boolean;
+    };
 
 /**
  * One way of authenticating requests (`auth.type` of a route), built once per route. Verifiers come
@@ -13,6 +19,8 @@ export type AuthOutcome =
  * seam between them and the pipeline.
  */
 export interface Authenticator {
+  /** The `scheme` label of `auth_failures_total` (`api_key`, `signature`, `webhook_stripe`…). */
+  readonly scheme: string;
   /** Request headers holding the credential: consumed here, never forwarded upstream. */
   readonly consumedHeaders: readonly string[];
   /** Whether an `Authorization` header carried the credential (then it is not forwarded either). */
@@ -22,7 +30,7 @@ export interface Authenticator {
   authenticate(exchange: Exchange): AuthOutcome | Promise<AuthOutcome>;
 }
 
-/** Builds a failed outcome. */
-export function refuse(error: ApiError, reason: string): AuthOutcome {
-  return { ok: false, error, reason };
+/** Builds a failed outcome; `counted` when the library verifier already recorded it. */
+export function refuse(error: ApiError, reason: string, counted = false): AuthOutcome {
+  return { ok: false, error, reason, counted };
 }

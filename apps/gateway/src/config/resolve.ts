@@ -16,6 +16,8 @@ export type WebsocketConfig = z.output<typeof websocketSchema>;
 
 export interface ResolvedRateLimit extends RateLimitConfig {
   readonly name: string;
+  /** The window in milliseconds (`window` as written, parsed). */
+  readonly windowMs: number;
 }
 
 export interface RouteMatch {
@@ -108,7 +110,7 @@ export function resolveConfig(file: GatewayFileConfig): ResolveResult {
       problems.push({ path: at('.auth'), message: auth.message });
     }
 
-    const rateLimits = (route.rateLimits ?? file.defaults.rateLimits).map((limit, limitIndex) => ({ ...limit, name: limit.name ?? `${name}.${limitIndex}` }));
+    const rateLimits = (route.rateLimits ?? file.defaults.rateLimits).map((limit, limitIndex) => ({ ...limit, name: limit.name ?? `${name}.${limitIndex}`, windowMs: limit.window }));
     const limitNames = new Set<string>();
     rateLimits.forEach((limit, limitIndex) => {
       if (limitNames.has(limit.name)) problems.push({ path: at(`.rateLimits[${limitIndex}].name`), message: `duplicate limit name "${limit.name}"` });

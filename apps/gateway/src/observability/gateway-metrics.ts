@@ -10,7 +10,7 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   readonly requests: Counter<'route' | 'method' | 'status'>;
   readonly duration: Histogram<'route' | 'method' | 'status'>;
-  readonly authFailures: Counter<'reason'>;
+  readonly authFailures: Counter<'scheme' | 'reason'>;
   readonly corsRejected: Counter<'route' | 'reason'>;
 }
 
@@ -31,10 +31,11 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       labelNames: ['route', 'method', 'status'],
       buckets: DURATION_BUCKETS,
     }),
+    // Shared with bulwark/auth's verifiers (same name, help and labels): they count their own refusals.
     authFailures: counterIn(registry, {
       name: 'auth_failures_total',
-      help: 'Requests refused by authentication or authorisation, by reason.',
-      labelNames: ['reason'],
+      help: 'Requests refused by an authentication verifier, by scheme and reason.',
+      labelNames: ['scheme', 'reason'],
     }),
     corsRejected: counterIn(registry, {
       name: 'cors_rejected_total',

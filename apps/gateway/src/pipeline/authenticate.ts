@@ -7,12 +7,13 @@ import type { Exchange } from './exchange.js';
 
 /**
  * Authentication: runs the route's authenticator and stores the identity, or answers its problem
- * (401) and counts `auth_failures_total{reason}`. Public routes have no such stage.
+ * (401) and counts `auth_failures_total{scheme,reason}` (unless the verifier did). Public routes
+ * have no such stage.
  */
 export function createAuthenticationStage(authenticator: Authenticator, metrics: GatewayMetrics): Stage {
   const settle = (exchange: Exchange, outcome: AuthOutcome): undefined => {
     if (!outcome.ok) {
-      metrics.authFailures.labels(outcome.reason).inc();
+      if (!outcome.counted) metrics.authFailures.labels(authenticator.scheme, outcome.reason).inc();
       throw outcome.error;
     }
     exchange.identity = outcome.identity;
@@ -26,8 +27,8 @@ export function createAuthenticationStage(authenticator: Authenticator, metrics:
 }
 
 /** Authorisation: every scope the route requires must be granted to the identity (403 INSUFFICIENT_SCOPE). */
-export function createAuthorizationStage(requiredScopes: readonly string[], metrics: GatewayMetrics): Stage {
-  const refused = metrics.authFailures.labels('insufficient_scope');
+export function createAuthorizationStage(scheme: string, requiredScopes: readonly string[], metrics: GatewayMetrics): Stage {
+  const refused = metrics.authFailures.labels(scheme, 'insufficient_scope');
   return function authorize(exchange: Exchange) {
     const granted = exchange.identity?.scopes ?? [];
     if (!hasScopes(granted, requiredScopes)) {

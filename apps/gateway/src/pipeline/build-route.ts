@@ -58,7 +58,7 @@ export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): Com
   if (authenticator !== undefined) {
     stages.push(createAuthenticationStage(authenticator, deps.metrics));
     const scopes = 'scopes' in route.auth ? route.auth.scopes : [];
-    if (scopes.length > 0) stages.push(createAuthorizationStage(scopes, deps.metrics));
+    if (scopes.length > 0) stages.push(createAuthorizationStage(authenticator.scheme, scopes, deps.metrics));
   }
   if (route.rateLimits.length > 0) stages.push(createRateLimitStage(route.rateLimits.map((limit) => deps.createLimiter(route, limit))));
   if (validator !== undefined) stages.push(createValidationStage(validator));
