@@ -1,0 +1,52 @@
+/**
+ * GCRA, the generic cell rate algorithm: a token bucket of `burst` tokens refilled at `limit` per
+ * window, stored as one number, the theoretical arrival time (TAT) at which the bucket is full again.
+ *
+ * Time runs in whole microseconds and the emission interval T = window / limit is rounded up to a
+ * whole microsecond, so the arithmetic is exact on doubles (no drift between instances, no
+ * floating-point surprises at the boundary) and the rate can only come out slightly lower, never
+ * higher, than configured. A request of cost n is allowed when max(TAT, now) + n·T − now ≤ τ with
+ * the tolerance τ = burst · T.
+ *
+ * @see https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm
+ */
+import { decision, type CounterAlgorithm, type CounterState } from './algorithm.js';
+import { ceilDiv, floorDiv } from './integer-math.js';
+import type { LimitDefinition, RateLimitDecision } from './types.js';
+
+function evaluate(state: CounterState, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
+  const now = nowMs * 1000;
+  const emission = limit.emissionUs;
+  const tolerance = emission * limit.burst;
+  const tat = state.a > now ? state.a : now;
+  const newTat = tat + cost * emission;
+  if (newTat - now <= tolerance) {
+    if (commit && cost > 0) {
+      state.a = newTat;
+      state.expiresAt = ceilDiv(newTat, 1000);
+    }
+    return decision(true, limit.burst, floorDiv(tolerance - (newTat - now), emission), ceilDiv(newTat - now, 1000), 0, 'ok');
+  }
+  return decision(false, limit.burst, floorDiv(tolerance - (tat - now), emission), ceilDiv(tat - now, 1000), ceilDiv(newTat - tolerance - now, 1000), 'limited');
+}
+
+export const gcra: CounterAlgorithm = {
+  code: 'g',
+  luaName: 'gcra',
+  evaluate,
+  lua: `
+local function gcra_check(key, now, limit, window, burst, emission, cost)
+  local tolerance = emission * burst
+  local tat = tonumber(redis.call('GET', key)) or 0
+  if tat < now then tat = now end
+  local new_tat = tat + cost * emission
+  if new_tat - now <= tolerance then
+    return { 1, floor_div(tolerance - (new_tat - now), emission), ceil_div(new_tat - now, 1000), 0, new_tat }
+  end
+  return { 0, floor_div(tolerance - (tat - now), emission), ceil_div(tat - now, 1000), ceil_div(new_tat - tolerance - now, 1000), new_tat }
+end
+local function gcra_write(key, now, window, r)
+  redis.call('SET', key, string.format('%d', r[5]), 'PX', ceil_div(r[5] - now, 1000))
+end
+`,
+};

@@ -1,0 +1,279 @@
+/**
+ * The shared store: every decision is one Lua script on Redis (standalone or Cluster), atomic, so
+ * no interleaving of instances can let more than the limit through.
+ *
+ * Keys look like `bw:rl:{<key>}:<prefix>:<algorithm>`: the identity is the hash tag, so all limits
+ * of one identity live in one Cluster slot and a multi-limit decision is one script call.
+ */
+import type { Registry } from 'prom-client';
+import { defaultMetricsRegistry } from '../observability/metrics-registry.js';
+import { silentLogger, type LoggerLike } from '../observability/logger-like.js';
+import { decision } from './algorithm.js';
+import { leaseMember } from './concurrency.js';
+import { luaScripts, RESULTS_PER_LIMIT, type LuaScript } from './lua-scripts.js';
+import { nextLeaseId } from './memory-store.js';
+import { rateLimitMetrics } from './metrics.js';
+import { prefixClaimsFor, type PrefixClaims } from './prefix-claims.js';
+import { ScriptRunner, StoreFailure, type RedisClient } from './redis-script-runner.js';
+import type { LeaseHandle, LeaseResult, LimitDefinition, LimitRequest, RateLimitDecision, RateLimitStore } from './types.js';
+import { capacityOf, unavailableDecision } from './unavailable.js';
+
+export { StoreFailure } from './redis-script-runner.js';
+export type { StoreFailureKind } from './redis-script-runner.js';
+
+/** Options an ioredis client (or Cluster, and its `redisOptions`) should have for a rate-limit store. */
+export const RATE_LIMIT_REDIS_OPTIONS = Object.freeze({
+  /** A command issued while disconnected fails at once instead of queueing (and hanging) until reconnect. */
+  enableOfflineQueue: false,
+  /** One retry on a broken connection at most; the store's own timeout bounds the rest. */
+  maxRetriesPerRequest: 1,
+});
+
+export interface RedisStoreOptions {
+  /** An ioredis `Redis` or `Cluster` created with `enableOfflineQueue: false` (see {@link RATE_LIMIT_REDIS_OPTIONS}). */
+  readonly client: RedisClient;
+  /** Deadline of one call (one batch), 1…10,000 ms. @default 50 */
+  readonly timeoutMs?: number;
+  /**
+   * Where time comes from: Redis `TIME` inside the script (every instance agrees), or this
+   * process's clock, passed in (for managed services that forbid `TIME` in scripts).
+   * @default 'redis'
+   */
+  readonly clock?: 'redis' | 'client';
+  /** The client clock, epoch milliseconds, used when `clock` is `client`. @default Date.now */
+  readonly now?: () => number;
+  /** Prefix of every key, without braces. @default 'bw:rl:' */
+  readonly namespace?: string;
+  /** Send the calls of one event-loop tick as one pipeline. @default true */
+  readonly batch?: boolean;
+  /** The store's name in metrics and logs. @default 'redis' */
+  readonly name?: string;
+  readonly logger?: LoggerLike;
+  /** @default defaultMetricsRegistry() */
+  readonly registry?: Registry;
+}
+
+/** The Redis store, with the failure-as-value calls the resilient store builds on. */
+export interface RedisRateLimitStore extends RateLimitStore {
+  readonly client: RedisClient;
+  /** The node (`host:port`) that holds `key`'s slot: the unit of a circuit breaker. */
+  nodeFor(key: string): string;
+  /** The Redis key of `key` under `limit` (for operators and tests). */
+  redisKey(limit: LimitDefinition, key: string): string;
+  attempt(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision | StoreFailure>;
+  attemptAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[] | StoreFailure>;
+  attemptLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult | StoreFailure>;
+  attemptRelease(handle: LeaseHandle): Promise<boolean | StoreFailure>;
+}
+
+/**
+ * Creates the Redis store.
+ *
+ * @throws TypeError when the client queues commands offline, or an option is out of range.
+ * @example
+ * const client = new Redis(process.env.REDIS_URL, { ...RATE_LIMIT_REDIS_OPTIONS });
+ * const store = createRedisStore({ client, timeoutMs: 50 });
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisRateLimitStore {
+  const client = options.client;
+  if (typeof client !== 'object' || client === null || typeof client.evalsha !== 'function') throw new TypeError('client must be an ioredis Redis or Cluster instance');
+  if (client.options.enableOfflineQueue !== false) {
+    throw new TypeError('client must be created with enableOfflineQueue: false (spread RATE_LIMIT_REDIS_OPTIONS into its options): a queued command would hang every decision while Redis is down');
+  }
+  const timeoutMs = options.timeoutMs ?? 50;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 10_000) throw new TypeError(`timeoutMs must be an integer between 1 and 10000, got ${String(timeoutMs)}`);
+  const clock = options.clock ?? 'redis';
+  if (clock !== 'redis' && clock !== 'client') throw new TypeError(`clock must be 'redis' or 'client', got ${JSON.stringify(clock)}`);
+  const namespace = options.namespace ?? 'bw:rl:';
+  if (typeof namespace !== 'string' || !/^[A-Za-z0-9_.:-]{0,64}$/.test(namespace)) throw new TypeError(`namespace must be at most 64 characters of A–Z, a–z, 0–9, "_", ".", ":" or "-", got ${JSON.stringify(namespace)}`);
+  const name = options.name ?? 'redis';
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) throw new TypeError(`name must be 1–64 characters of A–Z, a–z, 0–9, "_", ".", ":" or "-", got ${JSON.stringify(name)}`);
+  return new RedisStore(client, { timeoutMs, clock, namespace, name, batch: options.batch ?? true, now: options.now ?? Date.now, logger: options.logger ?? silentLogger, registry: options.registry ?? defaultMetricsRegistry() });
+}
+
+interface ResolvedOptions {
+  readonly timeoutMs: number;
+  readonly clock: 'redis' | 'client';
+  readonly namespace: string;
+  readonly name: string;
+  readonly batch: boolean;
+  readonly now: () => number;
+  readonly logger: LoggerLike;
+  readonly registry: Registry;
+}
+
+const ALGORITHM_CODES = { gcra: 'g', 'sliding-window': 's', 'fixed-window': 'f', concurrency: 'c' } as const;
+
+class RedisStore implements RedisRateLimitStore {
+  readonly supportsLocalFallback = false;
+  readonly inProcess = false;
+  readonly name: string;
+  private readonly runner: ScriptRunner;
+  private readonly claims: PrefixClaims;
+  /** Per limit: the key suffix and the script arguments that never change. */
+  private readonly fixedParts = new WeakMap<LimitDefinition, { readonly suffix: string; readonly args: readonly string[] }>();
+  private failing = 0;
+
+  constructor(
+    readonly client: RedisClient,
+    private readonly options: ResolvedOptions,
+  ) {
+    this.name = options.name;
+    const metrics = rateLimitMetrics(options.registry);
+    this.runner = new ScriptRunner(client, {
+      timeoutMs: options.timeoutMs,
+      batch: options.batch,
+      onLatency: (seconds) => {
+        metrics.storeLatency.observe({ store: this.name }, seconds);
+        if (this.failing > 0) {
+          options.logger.info({ store: this.name, failures: this.failing }, `rate-limit store "${this.name}" answers again`);
+          this.failing = 0;
+        }
+      },
+      onFailure: (failure) => {
+        metrics.storeErrors.inc({ store: this.name, kind: failure.kind });
+        if (this.failing === 0) options.logger.warn({ store: this.name, node: failure.node, kind: failure.kind, error: failure.message }, `rate-limit store "${this.name}" failed (${failure.kind}); limits follow their onStoreFailure`);
+        this.failing += 1;
+      },
+      onScriptReload: () => metrics.storeErrors.inc({ store: this.name, kind: 'noscript' }),
+    });
+    this.claims = prefixClaimsFor(client, options.namespace, `Redis store "${options.name}" (namespace "${options.namespace}")`);
+  }
+
+  nodeFor(key: string): string {
+    return this.runner.nodeFor(key);
+  }
+
+  redisKey(limit: LimitDefinition, key: string): string {
+    return `${this.options.namespace}{${key}${this.parts(limit).suffix}`;
+  }
+
+  consume(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision> {
+    return this.attempt(limit, key, cost).then((result) => (result instanceof StoreFailure ? unavailableDecision(limit, 'store_unavailable') : result));
+  }
+
+  consumeAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[]> {
+    return this.attemptAll(requests).then((result) => (result instanceof StoreFailure ? requests.map(({ limit }) => unavailableDecision(limit, 'store_unavailable')) : result));
+  }
+
+  acquireLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult> {
+    return this.attemptLease(limit, key, cost).then((result) => (result instanceof StoreFailure ? { decision: unavailableDecision(limit, 'store_unavailable'), handle: undefined } : result));
+  }
+
+  async releaseLease(handle: LeaseHandle): Promise<void> {
+    // A release that cannot reach Redis is not retried: the lease's TTL frees the slots.
+    await this.attemptRelease(handle);
+  }
+
+  attempt(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision | StoreFailure> {
+    const argv: (string | number)[] = [this.redisKey(limit, key), this.nowArgument()];
+    this.pushArguments(argv, limit, cost);
+    return this.runner.run(this.scriptFor(limit), 1, argv, key).then((reply) => (reply instanceof StoreFailure ? reply : (this.decisions([limit], reply)[0] ?? malformed(key, this.runner))));
+  }
+
+  attemptAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[] | StoreFailure> {
+    const first = requests[0];
+    if (first === undefined) return Promise.resolve([]);
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.nowArgument()];
+    let script = this.scriptFor(first.limit);
+    for (const request of requests) {
+      if (request.key !== first.key) throw new TypeError('every limit of a multi-limit check must use the same key');
+      keys.push(this.redisKey(request.limit, request.key));
+      this.pushArguments(args, request.limit, request.cost);
+      if (request.limit.algorithm !== first.limit.algorithm) script = luaScripts().mixed;
+    }
+    const limits = requests.map((request) => request.limit);
+    return this.runner.run(script, keys.length, [...keys, ...args], first.key).then((reply) => {
+      if (reply instanceof StoreFailure) return reply;
+      const decisions = this.decisions(limits, reply);
+      return decisions.length === limits.length ? decisions : malformed(first.key, this.runner);
+    });
+  }
+
+  attemptLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult | StoreFailure> {
+    const id = cost > 0 ? nextLeaseId() : '';
+    const base = this.redisKey(limit, key);
+    const argv = [`${base}:s`, `${base}:n`, this.nowArgument(), limit.limit, limit.windowMs, cost, id];
+    return this.runner.run(luaScripts().acquire, 2, argv, key).then((reply) => {
+      if (reply instanceof StoreFailure) return reply;
+      const result = this.decisions([limit], reply)[0];
+      if (result === undefined) return malformed(key, this.runner);
+      const handle: LeaseHandle | undefined = result.allowed && cost > 0 ? { limit, key, id: leaseMember(cost, id), cost, source: 'primary' } : undefined;
+      return { decision: result, handle };
+    });
+  }
+
+  attemptRelease(handle: LeaseHandle): Promise<boolean | StoreFailure> {
+    const base = this.redisKey(handle.limit, handle.key);
+    return this.runner.run(luaScripts().release, 2, [`${base}:s`, `${base}:n`, handle.id], handle.key).then((reply) => (reply instanceof StoreFailure ? reply : reply === 1));
+  }
+
+  async reset(limit: LimitDefinition, key: string): Promise<void> {
+    const base = this.redisKey(limit, key);
+    const keys = limit.algorithm === 'concurrency' ? [`${base}:s`, `${base}:n`] : [base];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`rate-limit store "${this.name}" did not answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+    });
+    try {
+      await Promise.race([this.client.del(...keys), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  claimPrefix(prefix: string, owner: string): () => void {
+    return this.claims.claim(prefix, owner);
+  }
+
+  private nowArgument(): string | number {
+    return this.options.clock === 'redis' ? '' : this.options.now() * 1000;
+  }
+
+  private scriptFor(limit: LimitDefinition): LuaScript {
+    if (limit.algorithm === 'concurrency') throw new TypeError(`limiter "${limit.name}" is a concurrency limit: use acquireLease(), not consume()`);
+    return luaScripts().byAlgorithm[limit.algorithm];
+  }
+
+  private parts(limit: LimitDefinition): { readonly suffix: string; readonly args: readonly string[] } {
+    let parts = this.fixedParts.get(limit);
+    if (parts === undefined) {
+      const code = ALGORITHM_CODES[limit.algorithm];
+      parts = {
+        suffix: `}:${limit.prefix}:${code}`,
+        args: [code, String(limit.limit), String(limit.windowMs), String(limit.burst), String(limit.emissionUs)],
+      };
+      this.fixedParts.set(limit, parts);
+    }
+    return parts;
+  }
+
+  private pushArguments(argv: (string | number)[], limit: LimitDefinition, cost: number): void {
+    for (const value of this.parts(limit).args) argv.push(value);
+    argv.push(cost, limit.blocking ? '1' : '0');
+  }
+
+  /** The script's flat integer reply as decisions; an empty list when it does not have that shape. */
+  private decisions(limits: readonly LimitDefinition[], reply: unknown): RateLimitDecision[] {
+    if (!Array.isArray(reply) || reply.length !== limits.length * RESULTS_PER_LIMIT) return [];
+    const decisions: RateLimitDecision[] = [];
+    for (let index = 0; index < limits.length; index += 1) {
+      const limit = limits[index];
+      const offset = index * RESULTS_PER_LIMIT;
+      const allowed: unknown = reply[offset];
+      const remaining: unknown = reply[offset + 1];
+      const resetMs: unknown = reply[offset + 2];
+      const retryAfterMs: unknown = reply[offset + 3];
+      if (limit === undefined || typeof allowed !== 'number' || typeof remaining !== 'number' || typeof resetMs !== 'number' || typeof retryAfterMs !== 'number') return [];
+      const capacity = limit.algorithm === 'concurrency' ? limit.limit : capacityOf(limit);
+      decisions.push(decision(allowed === 1, capacity, remaining, resetMs, retryAfterMs, allowed === 1 ? 'ok' : 'limited'));
+    }
+    return decisions;
+  }
+}
+
+/** A reply of the wrong shape (a foreign script under our SHA?) counts as a failed call. */
+function malformed(key: string, runner: ScriptRunner): StoreFailure {
+  return new StoreFailure('script', 'unexpected reply from the rate-limit script', runner.nodeFor(key));
+}
