@@ -1,0 +1,161 @@
+/**
+ * The verifier's in-process cache of API key lookups.
+ *
+ * Two bounded LRU tiers: found keys, and "no such key" answers. They are separate so that a flood
+ * of well-formed garbage keys (each one a database miss) can fill only the negative tier — it can
+ * never evict the keys of real clients, and each garbage key reaches the database at most once per
+ * `negativeTtlMs`. Entries expire after their TTL (the bound on how stale a revocation can be when
+ * a broadcast is missed); a key's own expiry is checked by the verifier on every hit.
+ *
+ * Hand-written rather than `lru-cache`: ~60 lines over `Map` insertion order, with an injected clock
+ * (tests drive it), the id index revocation needs, and a generation counter that stops a lookup
+ * started before an invalidation from caching its (now stale) answer.
+ */
+
+/** Cache sizing. */
+export interface KeyCacheOptions {
+  /** Found keys held. @default 10_000 */
+  readonly maxSize?: number;
+  /** How long a found key is trusted before the store is asked again (bounds revocation staleness). @default 5000 */
+  readonly ttlMs?: number;
+  /** "No such key" answers held. @default 10_000 */
+  readonly negativeMaxSize?: number;
+  /** How long a "no such key" answer is kept. @default 1000 */
+  readonly negativeTtlMs?: number;
+}
+
+interface Entry<V> {
+  readonly value: V;
+  readonly expiresAtMs: number;
+}
+
+/** A Map-backed LRU: `get` moves an entry to the young end; inserting past `max` drops the oldest. */
+class Lru<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+
+  constructor(
+    private readonly max: number,
+    private readonly onEvict?: (key: string, value: V) => void,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string, nowMs: number): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    if (entry.expiresAtMs <= nowMs) {
+      this.onEvict?.(key, entry.value);
+      return undefined;
+    }
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: string, value: V, expiresAtMs: number): void {
+    const previous = this.entries.get(key);
+    if (previous !== undefined) {
+      this.entries.delete(key);
+      this.onEvict?.(key, previous.value);
+    }
+    this.entries.set(key, { value, expiresAtMs });
+    while (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done === true) break;
+      const evicted = this.entries.get(oldest.value);
+      this.entries.delete(oldest.value);
+      if (evicted !== undefined) this.onEvict?.(oldest.value, evicted.value);
+    }
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.onEvict?.(key, entry.value);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+export type KeyCacheLookup<V> = { readonly kind: 'hit'; readonly value: V } | { readonly kind: 'negative' } | undefined;
+
+export interface KeyCache<V extends { readonly id: string }> {
+  /** A found key, a cached "no such key", or `undefined` (ask the store). */
+  get(cacheKey: string, nowMs: number): KeyCacheLookup<V>;
+  /** The current generation: read it before a store lookup, pass it to `set`/`setNegative`. */
+  generation(): number;
+  /** Caches a found key, unless something was invalidated since `generation` was read. */
+  set(cacheKey: string, value: V, nowMs: number, generation: number): void;
+  setNegative(cacheKey: string, nowMs: number, generation: number): void;
+  /** Drops a key by id (revocation, rotation). */
+  invalidate(id: string): void;
+  /** Drops everything (after a missed-broadcast window, e.g. a pub/sub reconnect). */
+  clear(): void;
+  readonly size: { readonly positive: number; readonly negative: number };
+}
+
+function checkOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < min || resolved > max) {
+    throw new TypeError(`cache.${name} must be an integer from ${min} to ${max}; got ${String(value)}`);
+  }
+  return resolved;
+}
+
+/** Validates cache options once. */
+export function resolveKeyCacheOptions(options: KeyCacheOptions = {}): Required<KeyCacheOptions> {
+  return {
+    maxSize: checkOption('maxSize', options.maxSize, 10_000, 1, 10_000_000),
+    ttlMs: checkOption('ttlMs', options.ttlMs, 5000, 1, 3_600_000),
+    negativeMaxSize: checkOption('negativeMaxSize', options.negativeMaxSize, 10_000, 1, 10_000_000),
+    negativeTtlMs: checkOption('negativeTtlMs', options.negativeTtlMs, 1000, 1, 3_600_000),
+  };
+}
+
+export function createKeyCache<V extends { readonly id: string }>(options: KeyCacheOptions = {}): KeyCache<V> {
+  const { maxSize, ttlMs, negativeMaxSize, negativeTtlMs } = resolveKeyCacheOptions(options);
+  const cacheKeyById = new Map<string, string>();
+  const positive = new Lru<V>(maxSize, (cacheKey, value) => {
+    if (cacheKeyById.get(value.id) === cacheKey) cacheKeyById.delete(value.id);
+  });
+  const negative = new Lru<true>(negativeMaxSize);
+  let generation = 0;
+
+  return {
+    get(cacheKey, nowMs) {
+      const value = positive.get(cacheKey, nowMs);
+      if (value !== undefined) return { kind: 'hit', value };
+      return negative.get(cacheKey, nowMs) === undefined ? undefined : { kind: 'negative' };
+    },
+    generation: () => generation,
+    set(cacheKey, value, nowMs, seen) {
+      if (seen !== generation) return;
+      negative.delete(cacheKey);
+      positive.set(cacheKey, value, nowMs + ttlMs);
+      cacheKeyById.set(value.id, cacheKey);
+    },
+    setNegative(cacheKey, nowMs, seen) {
+      if (seen !== generation) return;
+      negative.set(cacheKey, true, nowMs + negativeTtlMs);
+    },
+    invalidate(id) {
+      generation += 1;
+      const cacheKey = cacheKeyById.get(id);
+      if (cacheKey !== undefined) positive.delete(cacheKey);
+    },
+    clear() {
+      generation += 1;
+      positive.clear();
+      negative.clear();
+      cacheKeyById.clear();
+    },
+    get size() {
+      return { positive: positive.size, negative: negative.size };
+    },
+  };
+}
