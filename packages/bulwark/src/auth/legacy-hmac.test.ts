@@ -47,7 +47,7 @@ describe('createLegacyHmacVerifier', () => {
 
   it('accepts upper- and lower-case hex, but only once between them (replay keyed on the signature)', async () => {
     const request_ = signed();
-    const upper = { ...request_, headers: { ...request_.headers, 'x-signature': request_.headers['x-signature']!.toUpperCase() } };
+    const upper = { ...request_, headers: { ...request_.headers, 'x-signature': (request_.headers['x-signature'] as string).toUpperCase() } };
     expect(await reasonOf(verifier().verify(upper))).toBe('ok');
     expect(await reasonOf(verifier().verify(request_))).toBe('replayed');
   });
@@ -100,7 +100,7 @@ describe('createLegacyHmacVerifier', () => {
   });
 
   it('compares length-safely: signatures of every wrong length are refused without throwing', async () => {
-    const good = signed().headers['x-signature']!;
+    const good = signed().headers['x-signature'] as string;
     for (let length = 1; length <= 130; length += 1) {
       if (length === 64) continue;
       const headers = { 'x-timestamp': String(NOW), 'x-signature': good.repeat(3).slice(0, length) };
