@@ -1,5 +1,7 @@
 import { ApiError } from './api-error.js';
 import { docsAnchor, type ErrorCode } from './catalogue.js';
+import { fromFrameworkError } from './framework.js';
+import { redact } from '../observability/redact.js';
 
 /** The media type of every Bulwark error response (RFC 9457). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -44,39 +46,15 @@ export interface ToProblemOptions {
 /** Extension members that would overwrite the standard ones are dropped, never sent. */
 const RESERVED_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'requestId', 'instance', '__proto__', 'constructor', 'prototype']);
 
-/** 4xx statuses set by frameworks (body parsers, routers) mapped to catalogue codes. */
-const CODE_BY_CLIENT_STATUS: Readonly<Record<number, ErrorCode>> = {
-  400: 'BAD_REQUEST',
-  401: 'AUTH_REQUIRED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'VALIDATION_FAILED',
-  429: 'RATE_LIMITED',
-};
-
-function statusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const candidate = (error as { statusCode?: unknown; status?: unknown }).statusCode ?? (error as { status?: unknown }).status;
-  return typeof candidate === 'number' && Number.isInteger(candidate) ? candidate : undefined;
-}
-
 /**
- * Turns anything thrown into an {@link ApiError}. Framework errors with a 4xx status (a body too
- * large, malformed JSON, an unknown route) keep their meaning; everything else becomes
- * `INTERNAL_ERROR` with a generic detail, so internal messages never reach the client.
+ * Turns anything thrown into an {@link ApiError}. Framework errors for bad requests (a body too
+ * large, malformed JSON, an unknown route, a failed schema) keep their meaning; everything else,
+ * a plain `Error`, a thrown string, `null`, becomes `INTERNAL_ERROR` with a generic detail, so
+ * internal messages never reach the client. The original is kept as `cause`, for the logs.
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  const status = statusOf(error);
-  if (status !== undefined && status >= 400 && status < 500) {
-    const code = CODE_BY_CLIENT_STATUS[status] ?? 'BAD_REQUEST';
-    return new ApiError(code, { status, cause: error });
-  }
-  return new ApiError('INTERNAL_ERROR', { detail: 'The server could not complete the request.', cause: error });
+  return fromFrameworkError(error) ?? new ApiError('INTERNAL_ERROR', { detail: 'The server could not complete the request.', cause: error });
 }
 
 /**
@@ -102,11 +80,22 @@ export function toProblem(thrown: unknown, options: ToProblemOptions = {}): Prob
     if (!RESERVED_MEMBERS.has(name)) body[name] = value;
   }
   if (options.exposeErrors === true) {
+    // For debugging only; even then, credentials in messages (connection strings…) are scrubbed.
     const cause = error.cause ?? error;
     if (cause instanceof Error) {
-      body.internalMessage = cause.message;
-      body.stack = cause.stack;
+      body.internalMessage = redact(cause.message);
+      body.stack = redact(cause.stack);
+    } else if (cause !== undefined) {
+      body.internalMessage = redact(typeof cause === 'string' ? cause : safeString(cause));
     }
   }
   return { status: error.status, headers: error.headers, body: body as unknown as ProblemDocument, error };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable]';
+  }
 }

@@ -4,6 +4,8 @@
  * logger, never to `console`.
  */
 export interface LoggerLike {
+  /** Optional: loggers without it get `error` for critical problems. */
+  fatal?(object: object, message?: string): void;
   error(object: object, message?: string): void;
   warn(object: object, message?: string): void;
   info(object: object, message?: string): void;
