@@ -102,13 +102,14 @@ export function storeContract(label: string, open: () => Promise<ContractSubject
       const limit = limitOf('concurrency', 3, 5000, { prefix: 'leases' });
       const first = await store.acquireLease(limit, key(), 2);
       expect(first.decision).toMatchObject({ allowed: true, remaining: 1, limit: 3 });
-      expect(first.handle).toBeDefined();
+      const handle = first.handle;
+      if (handle === undefined) throw new Error('the first lease must be granted');
       const second = await store.acquireLease(limit, key(), 2);
       expect(second.decision).toMatchObject({ allowed: false, remaining: 1, reason: 'limited' });
       expect(second.decision.retryAfterMs).toBeGreaterThan(0);
       expect(second.handle).toBeUndefined();
-      await store.releaseLease(first.handle!);
-      await store.releaseLease(first.handle!);
+      await store.releaseLease(handle);
+      await store.releaseLease(handle);
       expect((await store.acquireLease(limit, key(), 0)).decision.remaining).toBe(3);
       const held = await store.acquireLease(limit, key(), 3);
       expect(held.decision.allowed).toBe(true);
