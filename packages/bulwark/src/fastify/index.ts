@@ -2,3 +2,5 @@
  * Fastify adapters: thin plugins and hooks over Bulwark's framework-neutral modules.
  * Each topic lives in its own file; this entry re-exports them.
  */
+export * from './errors.js';
+export * from './request-id.js';
