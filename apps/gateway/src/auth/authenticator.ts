@@ -21,10 +21,11 @@ export type AuthOutcome =
 export interface Authenticator {
   /** The `scheme` label of `auth_failures_total` (`api_key`, `signature`, `webhook_stripe`…). */
   readonly scheme: string;
-  /** Request headers holding the credential: consumed here, never forwarded upstream. */
+  /**
+   * Request headers holding the credential: consumed here, never forwarded upstream. (An
+   * `Authorization` header that carried the credential is marked on the exchange instead.)
+   */
   readonly consumedHeaders: readonly string[];
-  /** Whether an `Authorization` header carried the credential (then it is not forwarded either). */
-  readonly consumesAuthorization: boolean;
   /** Whether verification needs the raw body bytes (signatures with a digest, webhooks). */
   readonly needsRawBody: boolean;
   authenticate(exchange: Exchange): AuthOutcome | Promise<AuthOutcome>;

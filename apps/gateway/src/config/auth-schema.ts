@@ -30,17 +30,18 @@ export const authSignatureSchema = z
   .strictObject({
     type: z.literal('signature'),
     scopes,
-    keys: z.array(identifier()).min(1).optional().describe('Ids from `signatureKeys` this route accepts. @default every key'),
+    keys: z.array(identifier()).min(1).optional().describe('Key ids this route accepts (API keys with signing material, or `signatureKeys`). @default every signing key'),
     toleranceSeconds: integer(1, 600).default(60).describe('Allowed age (and clock skew) of the `created` parameter, in seconds.'),
   })
-  .describe('An RFC 9421 HTTP message signature by one of the `signatureKeys`.');
+  .describe('An RFC 9421 HTTP message signature by a signing key of the key store or of `signatureKeys`.');
 
 export const authLegacyHmacSchema = z
   .strictObject({
     type: z.literal('legacyHmac'),
     clientId: identifier().default('legacy').describe('The key id the identity carries (logs, limits by apiKey).'),
-    secrets: z.array(sharedSecret).min(1).max(5).describe('Accepted secrets; several during a rotation.'),
+    secrets: z.array(z.string().min(32, 'legacy HMAC secrets must be at least 32 characters (use `bulwark secrets generate`)')).min(1).max(5).describe('Accepted secrets; several during a rotation.'),
     toleranceSeconds: integer(1, 600).default(60),
+    includeQuery: flag().default(true).describe('The signed path includes the query string.'),
     scopes,
   })
   .describe('The legacy shared-secret HMAC over `method:path:timestamp`.');

@@ -74,7 +74,6 @@ export function resolveConfig(file: GatewayFileConfig): ResolveResult {
   const routes: ResolvedRoute[] = [];
   const names = new Map<string, number>();
   const reserved = reservedPaths(file);
-  const signatureKeyIds = Object.keys(file.signatureKeys);
 
   file.routes.forEach((route, index) => {
     const at = (suffix: string): string => `routes[${index}]${suffix}`;
@@ -99,16 +98,8 @@ export function resolveConfig(file: GatewayFileConfig): ResolveResult {
     }
 
     const auth = resolveAuth(route.public, route.auth, file.defaults.auth);
-    if (auth.ok) {
-      if (auth.auth.type === 'signature') {
-        if (signatureKeyIds.length === 0) problems.push({ path: at('.auth'), message: 'signature auth needs at least one entry in `signatureKeys`' });
-        for (const keyId of auth.auth.keys ?? []) {
-          if (!signatureKeyIds.includes(keyId)) problems.push({ path: at('.auth.keys'), message: `unknown signature key "${keyId}"` });
-        }
-      }
-    } else {
-      problems.push({ path: at('.auth'), message: auth.message });
-    }
+    // Signature keys come from the key store as well as from `signatureKeys`: not cross-checked here.
+    if (!auth.ok) problems.push({ path: at('.auth'), message: auth.message });
 
     const rateLimits = (route.rateLimits ?? file.defaults.rateLimits).map((limit, limitIndex) => ({ ...limit, name: limit.name ?? `${name}.${limitIndex}`, windowMs: limit.window }));
     const limitNames = new Set<string>();

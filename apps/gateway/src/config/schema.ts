@@ -132,7 +132,7 @@ export const loggingSchema = z
   .strictObject({
     level: z.enum(LOG_LEVELS).default('info').describe('env LOG_LEVEL overrides.'),
     accessLog: flag().default(true),
-    redact: z.array(z.string().min(1)).default([]).describe('Extra object paths to redact, on top of the built-in list.'),
+    redact: z.array(z.string().min(1)).default([]).describe('Extra key names whose values are redacted at any depth, on top of the built-in list.'),
   })
   .describe('Structured JSON logs through the redacting logger.');
 
@@ -141,6 +141,8 @@ export const redisSchema = z
     url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').describe('env REDIS_URL when absent.'),
     keyPrefix: z.string().min(1).max(64).default('bulwark:'),
     required: flag().default(true).describe('Readiness fails while Redis is down.'),
+    timeoutMs: integer(1, 10_000).default(50).describe('Deadline of one rate-limit call to Redis; slower counts as a store failure.'),
+    expectedInstances: integer(1, 10_000).default(1).describe('Instances sharing the traffic: while Redis is down, `local` limits enforce limit / expectedInstances.'),
   })
   .describe('Shared state for limits, replay caches and revocation. @default in-process memory (one instance only)');
 

@@ -3,7 +3,7 @@ import type { BreakerEnvDefaults } from 'bulwark/resilience';
 import type { LoggerLike } from 'bulwark/observability';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { GatewayConfig, ResolvedRateLimit, ResolvedRoute } from '../config/resolve.js';
+import type { GatewayConfig, ResolvedRoute } from '../config/resolve.js';
 import type { TlsMaterial } from '../config/tls-files.js';
 import { createReadiness, type HealthCheck, type Readiness } from '../health/health-check.js';
 import { healthRoutes } from '../health/routes.js';
@@ -12,7 +12,7 @@ import { createGatewayMetrics, type GatewayMetrics } from '../observability/gate
 import { createRequestRecorder } from '../observability/request-recorder.js';
 import { cspReportRoute } from '../ops/csp-report-route.js';
 import { metricsRoute } from '../ops/metrics-route.js';
-import type { RouteLimiter } from '../pipeline/rate-limit.js';
+import type { LimiterSet } from '../limits/limiter-set.js';
 import { createBreakerSet, type BreakerSet } from '../proxy/breakers.js';
 import { buildServer, type BuiltinRegistrar } from '../server/build-server.js';
 import { buildRouteTable, type RouteTable } from '../server/route-table.js';
@@ -21,8 +21,6 @@ import { buildSecurityHeaderList } from '../server/security-headers.js';
 
 /** Builds the authenticator of a route (API keys, signatures, webhooks, sessions: see services). */
 export type AuthenticatorFactory = (route: ResolvedRoute) => Authenticator;
-/** Builds one rate limit of a route on the configured store. */
-export type LimiterFactory = (route: ResolvedRoute, limit: ResolvedRateLimit) => RouteLimiter;
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -30,9 +28,13 @@ export interface GatewayOptions {
   readonly logger: LoggerLike;
   readonly registry: Registry;
   readonly tls?: TlsMaterial | undefined;
+  /** Defaults of the upstream breakers (BULWARK_BREAKER_*); used when `breakers` is not given. */
   readonly breakerDefaults: BreakerEnvDefaults;
+  /** The upstream breakers, when the caller shares them (the admin API drives them). */
+  readonly breakers?: BreakerSet | undefined;
   readonly createAuthenticator: AuthenticatorFactory;
-  readonly createLimiter: LimiterFactory;
+  /** The rate limiters, on the configured store. */
+  readonly limiters: LimiterSet;
   /** Readiness checks of the process-level dependencies (Redis, the database). */
   readonly checks?: readonly HealthCheck[];
   /** Extra endpoint groups (the admin API). */
@@ -72,25 +74,39 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger, registry, production } = options;
   const metrics = createGatewayMetrics(registry);
-  const breakers = createBreakerSet({ registry, logger, defaults: options.breakerDefaults });
+  const breakers = options.breakers ?? createBreakerSet({ registry, logger, defaults: options.breakerDefaults });
   let generation = 0;
 
-  const buildTable = (config: GatewayConfig): RouteTable => {
-    generation += 1;
-    const table = buildRouteTable(config, generation, {
-      production,
-      metrics,
-      securityHeaders: buildSecurityHeaderList(config.securityHeaders),
-      guardFor: (name, upstream) => breakers.forUpstream(name, upstream.breaker),
-      createAuthenticator: options.createAuthenticator,
-      createLimiter: options.createLimiter,
-    });
-    breakers.retain(new Set(Object.keys(config.upstreams)));
-    return table;
+  /** Builds a table for `config`; `commit` makes its limiters and breakers the current ones. */
+  const prepare = (config: GatewayConfig): { readonly table: RouteTable; commit(): void } => {
+    const limiters = options.limiters.begin();
+    let table: RouteTable;
+    try {
+      table = buildRouteTable(config, generation + 1, {
+        production,
+        metrics,
+        securityHeaders: buildSecurityHeaderList(config.securityHeaders),
+        guardFor: (name, upstream) => breakers.forUpstream(name, upstream.breaker),
+        createAuthenticator: options.createAuthenticator,
+        createLimiter: (_route, limit) => limiters.forLimit(limit),
+      });
+    } catch (error) {
+      limiters.abort();
+      throw error;
+    }
+    return {
+      table,
+      commit() {
+        generation = table.generation;
+        limiters.commit();
+        breakers.retain(new Set(Object.keys(config.upstreams)));
+      },
+    };
   };
 
-  const first = buildTable(options.config);
-  const runtime = new GatewayRuntime(first);
+  const first = prepare(options.config);
+  first.commit();
+  const runtime = new GatewayRuntime(first.table);
   const startup = options.config;
   const processChecks = options.checks ?? [];
   const readiness = createReadiness({
@@ -144,14 +160,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       return { host: address.address, port: address.port, url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}` };
     },
     reload(config) {
-      let table: RouteTable;
+      let next: ReturnType<typeof prepare>;
       try {
-        table = buildTable(config);
+        next = prepare(config);
       } catch (error) {
         return { ok: false, error: (error as Error).message };
       }
       const previous = runtime.table;
+      const table = next.table;
       runtime.table = table;
+      next.commit();
       // The old pools finish their in-flight requests, then close.
       void previous.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous upstream pools failed'));
       return { ok: true, generation: table.generation, restartNeeded: restartNeeded(startup, config) };

@@ -68,7 +68,6 @@ export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): Com
     upstream,
     ownedResponseHeaders: ownedResponseHeaders(deps.securityHeaders, route.cors !== false),
     consumedHeaders: new Set(authenticator?.consumedHeaders ?? []),
-    dropAuthorization: authenticator?.consumesAuthorization === true,
     exposeErrors: deps.exposeErrors,
   });
   return { name: route.name, config: route, stages, terminal };

@@ -37,6 +37,8 @@ export class Exchange {
   /** The parsed JSON body, when one was parsed. */
   json: unknown;
   identity: Identity | undefined;
+  /** The credential came in `Authorization` (a bearer API key): it is not forwarded. */
+  authorizationConsumed: boolean;
   /** Rate-limit fields to send with the final response (`RateLimit`, `RateLimit-Policy`). */
   limitHeaders: Record<string, string> | undefined;
   /** The status sent, for the access log and metrics. */
@@ -65,6 +67,7 @@ export class Exchange {
     this.bodyStream = undefined;
     this.json = undefined;
     this.identity = undefined;
+    this.authorizationConsumed = false;
     this.limitHeaders = undefined;
     this.status = 0;
     this.error = undefined;

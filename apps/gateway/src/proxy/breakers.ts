@@ -26,12 +26,14 @@ export interface BreakerSetOptions {
 
 export function createBreakerSet(options: BreakerSetOptions): BreakerSet {
   const breakers = new Map<string, { breaker: CircuitBreaker; fingerprint: string }>();
+  // Replaced by a reload; disposed once the new table is in use (`retain`).
+  const superseded: CircuitBreaker[] = [];
   return {
     forUpstream(name, config) {
       const fingerprint = JSON.stringify(config);
       const existing = breakers.get(name);
       if (existing !== undefined && existing.fingerprint === fingerprint) return existing.breaker;
-      existing?.breaker.dispose();
+      if (existing !== undefined) superseded.push(existing.breaker);
       const breaker = createCircuitBreaker({
         name: `upstream:${name}`,
         service: name,
@@ -52,6 +54,7 @@ export function createBreakerSet(options: BreakerSetOptions): BreakerSet {
       for (const [name, entry] of breakers) yield [name, entry.breaker];
     },
     retain(names) {
+      for (const breaker of superseded.splice(0)) breaker.dispose();
       for (const [name, entry] of breakers) {
         if (!names.has(name)) {
           entry.breaker.dispose();

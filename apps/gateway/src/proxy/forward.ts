@@ -17,8 +17,6 @@ export interface ForwarderOptions {
   readonly ownedResponseHeaders: ReadonlySet<string>;
   /** Request headers holding credentials the route's authentication consumed. */
   readonly consumedHeaders: ReadonlySet<string>;
-  /** Whether `Authorization` carried a consumed credential (a bearer API key, a signature scheme). */
-  readonly dropAuthorization: boolean;
   readonly exposeErrors: boolean;
 }
 
@@ -29,7 +27,7 @@ export interface ForwarderOptions {
  * every pause of the body (504 UPSTREAM_TIMEOUT).
  */
 export function createForwarder(options: ForwarderOptions): Terminal {
-  const { route, upstream, ownedResponseHeaders, consumedHeaders, dropAuthorization, exposeErrors } = options;
+  const { route, upstream, ownedResponseHeaders, consumedHeaders, exposeErrors } = options;
   const strip = route.stripPrefix && route.match.kind === 'prefix' ? route.match.value.replace(/\/+$/, '').length : 0;
   const timeoutMs = route.timeoutMs;
   const pool = upstream.pool;
@@ -51,7 +49,7 @@ export function createForwarder(options: ForwarderOptions): Terminal {
       proto: exchange.secure ? 'https' : 'http',
       identity: exchange.identity,
       consumed: consumedHeaders,
-      dropAuthorization,
+      dropAuthorization: exchange.authorizationConsumed,
       host: upstream.preserveHost ? request.headers.host : upstream.host,
     });
     const body = exchange.body ?? exchange.bodyStream ?? (hasBody(request) ? request : null);

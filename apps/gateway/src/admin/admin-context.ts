@@ -1,0 +1,107 @@
+import type { ApiKeyVerifier, KeyStore, RevocationBus } from 'bulwark/auth';
+import { ApiError } from 'bulwark/errors';
+import { createJsonParser } from 'bulwark/http';
+import type { LoggerLike } from 'bulwark/observability';
+import { hasScopes } from '../auth/identity.js';
+import type { LimiterSet } from '../limits/limiter-set.js';
+import { parseQueryStrict } from '../pipeline/safe-parsers.js';
+import { readBody } from '../pipeline/read-body.js';
+import type { BreakerSet } from '../proxy/breakers.js';
+import type { BuiltinContext } from '../server/build-server.js';
+import type { AuditInput, AuditPort } from './audit-port.js';
+
+/** Admin request bodies are small JSON documents. */
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** What the admin endpoints work with. */
+export interface AdminServices {
+  readonly keyStore: KeyStore;
+  readonly apiKeys: ApiKeyVerifier;
+  readonly revocation: RevocationBus;
+  readonly audit: AuditPort;
+  readonly breakers: BreakerSet;
+  readonly limiters: LimiterSet;
+  readonly logger: LoggerLike;
+  /** The scope an API key needs. */
+  readonly scope: string;
+}
+
+/** The caller of an admin endpoint, once authenticated. */
+export interface AdminCaller {
+  readonly keyId: string;
+  readonly requestId: string;
+  readonly clientIp: string;
+}
+
+const parseJson = createJsonParser({ maxBytes: MAX_ADMIN_BODY_BYTES, maxDepth: 16, maxKeys: 1000 });
+
+/**
+ * Authenticates an admin request: an API key (`x-api-key` or `Authorization: Bearer`) with the admin
+ * scope. A valid key without the scope is 403 and leaves a `denied` audit entry (best effort: the
+ * refusal does not depend on the database).
+ */
+export async function authenticateAdmin(services: AdminServices, context: BuiltinContext, action: string): Promise<AdminCaller> {
+  const { request, peer } = context;
+  const header = request.headers['x-api-key'];
+  const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
+  let result;
+  try {
+    result = await services.apiKeys.verify(typeof header === 'string' ? header : bearer);
+  } catch (error) {
+    throw dependencyUnavailable(error);
+  }
+  if (!result.ok) {
+    const code = result.reason === 'missing' ? 'API_KEY_MISSING' : result.reason === 'malformed' ? 'API_KEY_MALFORMED' : result.reason === 'expired' ? 'API_KEY_EXPIRED' : result.reason === 'revoked' ? 'API_KEY_REVOKED' : 'API_KEY_INVALID';
+    throw new ApiError(code);
+  }
+  const caller = { keyId: result.key.id, requestId: request.id, clientIp: peer.clientIp };
+  if (!hasScopes(result.key.scopes, [services.scope])) {
+    services.audit
+      .append(entry(caller, action, { outcome: 'denied', input: { path: request.url.split('?')[0] } }))
+      .catch((error: unknown) => services.logger.warn({ err: error }, 'audit append of a denied admin request failed'));
+    throw new ApiError('INSUFFICIENT_SCOPE', { detail: `The admin API needs the scope ${services.scope}.`, extensions: { requiredScopes: [services.scope] } });
+  }
+  return caller;
+}
+
+/** An audit entry of an admin action by `caller`. */
+export function entry(caller: AdminCaller, action: string, details: { readonly outcome?: AuditInput['outcome']; readonly target?: string; readonly input?: unknown } = {}): AuditInput {
+  return {
+    actor: caller.keyId,
+    action,
+    target: details.target ?? null,
+    requestId: caller.requestId,
+    clientIp: caller.clientIp,
+    outcome: details.outcome ?? 'success',
+    input: details.input ?? null,
+  };
+}
+
+/** Reads and safely parses a JSON body (64 KiB, depth 16, no prototype keys); `{}` when there is none. */
+export async function jsonBody(context: BuiltinContext): Promise<unknown> {
+  const raw = context.request.raw;
+  const length = raw.headers['content-length'];
+  if ((length === undefined || length === '0') && raw.headers['transfer-encoding'] === undefined) return {};
+  const type = (raw.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') throw new ApiError('UNSUPPORTED_MEDIA_TYPE', { detail: 'Admin requests take application/json.' });
+  const result = parseJson(await readBody(raw, MAX_ADMIN_BODY_BYTES));
+  if (!result.ok) throw new ApiError(result.code, { detail: result.detail });
+  return result.value;
+}
+
+/** The query string of an admin request, parsed safely. */
+export function queryOf(context: BuiltinContext): Readonly<Record<string, string | readonly string[]>> {
+  const url = context.request.url;
+  const mark = url.indexOf('?');
+  return mark === -1 ? {} : parseQueryStrict(url.slice(mark + 1));
+}
+
+/**
+ * Errors of the database (or Redis) behind an admin action: 503 DEPENDENCY_UNAVAILABLE with
+ * `Retry-After`; the cause goes to the log only.
+ */
+export function dependencyUnavailable(cause: unknown): ApiError {
+  if (cause instanceof ApiError) return cause;
+  return new ApiError('DEPENDENCY_UNAVAILABLE', { detail: 'The database is unavailable; nothing was changed. Retry shortly.', headers: { 'retry-after': '5' }, cause });
+}

@@ -1,0 +1,181 @@
+import { Redis } from 'ioredis';
+import {
+  apiKeyPeppers,
+  createApiKeyVerifier,
+  createLastUsedRecorder,
+  createMemoryReplayStore,
+  createMemoryRevocationBus,
+  createRedisReplayStore,
+  createRevocationBus,
+  createSqlKeyStore,
+  type ApiKeyVerifier,
+  type KeyStore,
+  type LastUsedRecorder,
+  type ReplayStore,
+  type RevocationBus,
+} from 'bulwark/auth';
+import { auditChainKeys, createSqlAuditLog, type SqlAuditLog } from 'bulwark/audit';
+import { createKeyring, parseMasterKey, type Keyring } from 'bulwark/crypto';
+import { createRedactor, type LoggerLike } from 'bulwark/observability';
+import { createMemoryStore, createRedisStore, createResilientStore, RATE_LIMIT_REDIS_OPTIONS, type RateLimitStore } from 'bulwark/ratelimit';
+import { openDatabase, type Database } from 'bulwark/sql';
+import type { Registry } from 'prom-client';
+import { createSigningKeyDirectory, type SigningKeyDirectory } from '../auth/signing-keys.js';
+import type { SessionPort } from '../auth/session-authenticator.js';
+import type { GatewayConfig } from '../config/resolve.js';
+import type { HealthCheck } from '../health/health-check.js';
+import { createLimiterSet, type LimiterSet } from '../limits/limiter-set.js';
+
+/** Where the database lives. */
+export type DatabaseChoice = { readonly url: string; readonly schema?: string } | { readonly dataDir: string } | { readonly memory: true };
+
+export interface ServicesOptions {
+  readonly config: GatewayConfig;
+  /** `BULWARK_MASTER_KEY` (base64url). */
+  readonly masterKey: string;
+  /** `BULWARK_MASTER_KEY_PREVIOUS`, during a rotation. */
+  readonly previousMasterKey?: string | undefined;
+  readonly database: DatabaseChoice;
+  readonly registry: Registry;
+  readonly logger: LoggerLike;
+  /** The session module, when present (see auth/session-authenticator.ts). */
+  readonly sessions?: SessionPort | undefined;
+}
+
+/**
+ * The process-level services: everything that outlives a config reload and holds a connection or
+ * state — the keyring, the database (API keys, audit log), Redis (limits, nonces, revocations) or
+ * the in-process memory stores, and the verifiers built on them.
+ */
+export interface GatewayServices {
+  readonly keyring: Keyring;
+  readonly database: Database;
+  readonly keyStore: KeyStore;
+  /** The tamper-evident audit log (admin changes are written in the same transaction). */
+  readonly audit: SqlAuditLog;
+  readonly apiKeys: ApiKeyVerifier;
+  readonly revocation: RevocationBus;
+  readonly lastUsed: LastUsedRecorder;
+  readonly replayStore: ReplayStore;
+  readonly signingKeys: SigningKeyDirectory;
+  readonly rateLimitStore: RateLimitStore;
+  readonly limiters: LimiterSet;
+  readonly redis: Redis | undefined;
+  readonly sessions: SessionPort | undefined;
+  /** Readiness checks of the database and Redis. */
+  readonly checks: readonly HealthCheck[];
+  /** Memory-store and Redis details for /health/summary. */
+  summary(): Record<string, unknown>;
+  /** Flushes batched writes, then closes Redis and the database. */
+  close(): Promise<void>;
+}
+
+export async function createServices(options: ServicesOptions): Promise<GatewayServices> {
+  const { config, registry, logger } = options;
+  const keyring = createKeyring({
+    current: parseMasterKey(options.masterKey),
+    previous: options.previousMasterKey === undefined ? undefined : parseMasterKey(options.previousMasterKey),
+  });
+
+  const database = await openDatabase({ ...databaseOptions(options.database), logger });
+  const closers: (() => Promise<void>)[] = [() => database.close()];
+  try {
+    const keyStore = createSqlKeyStore({ sql: database, pepper: keyring.subkey('api-key-pepper'), encryptor: keyring });
+    const audit = createSqlAuditLog({ sql: database, ...auditChainKeys(keyring), redact: createRedactor(), registry, logger });
+
+    let redis: Redis | undefined;
+    let revocation: RevocationBus;
+    let replayStore: ReplayStore;
+    let rateLimitStore: RateLimitStore;
+    const redisConfig = config.redis;
+    if (redisConfig === undefined) {
+      revocation = createMemoryRevocationBus();
+      replayStore = createMemoryReplayStore({ maxSize: 100_000 });
+      rateLimitStore = createMemoryStore({ registry, logger });
+    } else {
+      const client = new Redis(redisConfig.url, { ...RATE_LIMIT_REDIS_OPTIONS, lazyConnect: false, connectionName: 'bulwark-gateway' });
+      redis = client;
+      client.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+      closers.unshift(async () => {
+        client.disconnect();
+      });
+      revocation = createRevocationBus({ redis: client, channel: `${redisConfig.keyPrefix}revocations`, logger });
+      closers.unshift(() => revocation.close());
+      replayStore = createRedisReplayStore({ client, prefix: `${redisConfig.keyPrefix}replay:` });
+      rateLimitStore = createResilientStore({
+        redis: createRedisStore({ client, timeoutMs: redisConfig.timeoutMs, namespace: `${redisConfig.keyPrefix}rl:`, registry, logger }),
+        local: createMemoryStore({ name: 'local-fallback', registry, logger }),
+        registry,
+        logger,
+      });
+    }
+
+    const lastUsed = createLastUsedRecorder({ store: keyStore, logger });
+    closers.unshift(() => lastUsed.close());
+    const apiKeys = createApiKeyVerifier({ store: keyStore, ...apiKeyPeppers(keyring), revocation, lastUsed, registry, logger });
+    closers.unshift(() => apiKeys.close());
+    const signingKeys = createSigningKeyDirectory({ configKeys: config.signatureKeys, store: keyStore, revocation });
+    closers.unshift(async () => signingKeys.close());
+    const limiters = createLimiterSet({ store: rateLimitStore, expectedInstances: redisConfig?.expectedInstances ?? 1, registry, logger });
+    closers.unshift(async () => limiters.dispose());
+
+    const checks: HealthCheck[] = [
+      {
+        name: 'database',
+        required: true,
+        check: async () => {
+          await database.query('SELECT 1');
+          return true;
+        },
+      },
+    ];
+    if (redis !== undefined) {
+      const client = redis;
+      checks.push({ name: 'redis', required: redisConfig?.required ?? true, check: async () => (await client.ping()) === 'PONG' });
+    }
+
+    return {
+      keyring,
+      database,
+      keyStore,
+      audit,
+      apiKeys,
+      revocation,
+      lastUsed,
+      replayStore,
+      signingKeys,
+      rateLimitStore,
+      limiters,
+      redis,
+      sessions: options.sessions,
+      checks,
+      summary: () => ({
+        stores: {
+          rateLimits: rateLimitStore.name,
+          database: database.dialect,
+          redis: redis === undefined ? 'not configured (memory stores: one instance only)' : redis.status,
+          ...('stats' in rateLimitStore && typeof rateLimitStore.stats === 'function' ? { rateLimitStats: (rateLimitStore.stats as () => unknown)() } : {}),
+        },
+        limiters: limiters.names(),
+      }),
+      async close() {
+        for (const close of closers) {
+          try {
+            await close();
+          } catch (error) {
+            logger.warn({ err: error }, 'closing a service failed');
+          }
+        }
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function databaseOptions(choice: DatabaseChoice): { url?: string; schema?: string; dataDir?: string; memory?: boolean } {
+  if ('url' in choice) return { url: choice.url, ...(choice.schema === undefined ? {} : { schema: choice.schema }) };
+  if ('dataDir' in choice) return { dataDir: choice.dataDir };
+  return { memory: true };
+}
