@@ -45,8 +45,11 @@ const DIGITS_TRIGGER = /\d\d\d\d[ -]?\d\d\d\d|\d\d\d-\d\d-\d\d\d\d/g;
 const TEXT_PAIR_RULE = /("([A-Za-z0-9_.-]{1,64})"\s{0,8}:\s{0,8}")(?:[^"\\]|\\.){1,4096}/g;
 const LINE_PAIR_RULE = /(\\"([A-Za-z0-9_.-]{1,64})\\"\s{0,8}:\s{0,8}\\")(?:[^"\\]|\\[^"]){1,4096}/g;
 
-/** A word, not a credential: `Basic authentication`, `Bearer required`. Real credentials are encoded. */
-const PLAIN_WORD = /^[a-z]{1,19}$/;
+/**
+ * A word, not a credential: `Basic authentication`, `Bearer required`. Real credentials are encoded
+ * or long; a lower-case word of up to 14 letters (`authentication`) is left as it is.
+ */
+const PLAIN_WORD = /^[a-z]{1,14}$/;
 
 /**
  * Replaces credential-looking substrings of `text` with `[REDACTED]`: `Bearer`/`Basic` credentials,
