@@ -67,7 +67,7 @@ export async function startRedisServer(options: { cluster?: boolean; port?: numb
   const directory = mkdtempSync(join(tmpdir(), 'bulwark-redis-'));
   let child: ChildProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory, '--loglevel', 'warning'];
-  if (options.cluster === true) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000');
+  if (options.cluster === true) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--cluster-require-full-coverage', 'no');
 
   const launch = async (): Promise<void> => {
     const process = spawn('redis-server', args, { stdio: 'ignore' });
