@@ -6,3 +6,7 @@ export type { IpAddress, CidrPreset, ParsedCidrList } from './ip-address.js';
 export { createClientIpResolver, UNKNOWN_CLIENT_IP } from './client-ip.js';
 export type { ClientIpResolver, ClientIpResolverOptions } from './client-ip.js';
 export { ipRateLimitKey, ipPrefixKey, DEFAULT_IPV6_KEY_PREFIX_BITS } from './ip-key.js';
+export { createJsonParser, parseJsonSafe, JSON_PARSE_DEFAULTS } from './json-parse.js';
+export type { JsonParseOptions, JsonParseResult, JsonParseErrorCode, JsonParser } from './json-parse.js';
+export { findForbiddenKey, assertNoPrototypeKeys, compileForbiddenKeys, DEFAULT_FORBIDDEN_KEYS } from './forbidden-keys.js';
+export type { ForbiddenKeyFinding, ForbiddenKeyMatcher } from './forbidden-keys.js';
