@@ -11,14 +11,14 @@ export interface AuditEntryInput {
   /** What was done, `[a-z][a-z0-9_.:-]{0,99}`: `api_key.create`, `config.reload`. */
   readonly action: string;
   /** What it was done to (a key id, a route). Cut to 500 characters. @default null */
-  readonly target?: string | null;
+  readonly target?: string | null | undefined;
   /** The request's id, to join with access logs. Cut to 128 characters. @default null */
-  readonly requestId?: string | null;
+  readonly requestId?: string | null | undefined;
   /** The client address. Cut to 64 characters. @default null */
-  readonly clientIp?: string | null;
+  readonly clientIp?: string | null | undefined;
   readonly outcome: AuditOutcome;
   /** Parameters of the action. Passed through the log's `redact` function before anything else sees it. @default null */
-  readonly input?: unknown;
+  readonly input?: unknown | undefined;
 }
 
 /** A stored entry. */

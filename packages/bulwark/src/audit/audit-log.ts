@@ -4,18 +4,18 @@ import type { LoggerLike } from '../observability/logger-like.js';
 import type { AuditEntry, AuditEntryInput, AuditOutcome } from './audit-entry.js';
 
 export interface AuditQuery {
-  readonly action?: string;
-  readonly actor?: string;
-  readonly target?: string;
-  readonly outcome?: AuditOutcome;
+  readonly action?: string | undefined;
+  readonly actor?: string | undefined;
+  readonly target?: string | undefined;
+  readonly outcome?: AuditOutcome | undefined;
   /** Entries at or after this instant. */
-  readonly since?: Date;
+  readonly since?: Date | undefined;
   /** Entries before this instant. */
-  readonly until?: Date;
+  readonly until?: Date | undefined;
   /** 1–1000. @default 100 */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** `nextCursor` of the previous page. */
-  readonly cursor?: string;
+  readonly cursor?: string | undefined;
 }
 
 export interface AuditPage {
@@ -83,20 +83,20 @@ export interface AuditLogOptions {
    * Keys of earlier master keys, tried when verifying entries written before a rotation
    * (`keyring.previousSubkey('audit-chain')`). @default []
    */
-  readonly previousChainKeys?: readonly Buffer[];
+  readonly previousChainKeys?: readonly Buffer[] | undefined;
   /**
    * Applied to every entry's `input` before it is hashed or stored (e.g. the observability
    * module's redactor). Required: an audit log must not become a store of secrets.
    */
   readonly redact: (value: unknown) => unknown;
   /** Inputs whose canonical JSON exceeds this are replaced by `{ truncated: true, bytes }`. @default 16384 */
-  readonly maxInputBytes?: number;
+  readonly maxInputBytes?: number | undefined;
   /** Clock, epoch ms. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: () => number | undefined;
   /** @default defaultMetricsRegistry() */
-  readonly registry?: Registry;
+  readonly registry?: Registry | undefined;
   /** @default silentLogger */
-  readonly logger?: LoggerLike;
+  readonly logger?: LoggerLike | undefined;
 }
 
 export interface ResolvedAuditOptions {

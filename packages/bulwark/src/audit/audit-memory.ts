@@ -20,9 +20,9 @@ export function createMemoryAuditStorage(): MemoryAuditStorage {
 
 export interface MemoryAuditLogOptions extends AuditLogOptions {
   /** @default a new, private storage */
-  readonly storage?: MemoryAuditStorage;
+  readonly storage?: MemoryAuditStorage | undefined;
   /** Most entries held; appending beyond throws (an audit log never drops entries silently). @default 100_000 */
-  readonly maxEntries?: number;
+  readonly maxEntries?: number | undefined;
 }
 
 /**

@@ -15,13 +15,13 @@
 /** Cache sizing. */
 export interface KeyCacheOptions {
   /** Found keys held. @default 10_000 */
-  readonly maxSize?: number;
+  readonly maxSize?: number | undefined;
   /** How long a found key is trusted before the store is asked again (bounds revocation staleness). @default 5000 */
-  readonly ttlMs?: number;
+  readonly ttlMs?: number | undefined;
   /** "No such key" answers held. @default 10_000 */
-  readonly negativeMaxSize?: number;
+  readonly negativeMaxSize?: number | undefined;
   /** How long a "no such key" answer is kept. @default 1000 */
-  readonly negativeTtlMs?: number;
+  readonly negativeTtlMs?: number | undefined;
 }
 
 interface Entry<V> {

@@ -6,13 +6,13 @@ export interface LastUsedRecorderOptions {
   /** Where last-use times are written (one `touch` call per flush). */
   readonly store: Pick<KeyStore, 'touch'>;
   /** How often pending times are written. @default 10_000 */
-  readonly flushIntervalMs?: number;
+  readonly flushIntervalMs?: number | undefined;
   /** Distinct keys buffered. Reaching it starts a flush early; while that flush runs, uses of keys not yet buffered are dropped (last use is advisory, memory is not). @default 10_000 */
-  readonly maxPending?: number;
+  readonly maxPending?: number | undefined;
   /** Receives flush failures. @default silentLogger */
-  readonly logger?: LoggerLike;
+  readonly logger?: LoggerLike | undefined;
   /** Clock, epoch ms. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: () => number | undefined;
 }
 
 export interface LastUsedRecorder {

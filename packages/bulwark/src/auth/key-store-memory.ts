@@ -16,7 +16,7 @@ import type { ApiKeyRow, KeyStoreOptions } from './key-store-records.js';
 
 export interface MemoryKeyStoreOptions extends KeyStoreOptions {
   /** Most keys held; creating one more throws. @default 100_000 */
-  readonly maxKeys?: number;
+  readonly maxKeys?: number | undefined;
 }
 
 /**

@@ -51,19 +51,19 @@ export interface CreateApiKeyInput {
   /** 1–200 characters, no control characters. */
   readonly tenant: string;
   /** @default 'live' */
-  readonly env?: string;
+  readonly env?: string | undefined;
   /** Each `[A-Za-z0-9_.:-]{1,64}`, optionally ending in `:*`, or `*` (everything); at most 100. @default [] */
-  readonly scopes?: readonly string[];
+  readonly scopes?: readonly string[] | undefined;
   /** At most 10. @default [] */
-  readonly limits?: readonly KeyRateLimit[];
+  readonly limits?: readonly KeyRateLimit[] | undefined;
   /** @default null (never expires) */
-  readonly expiresAt?: Date | null;
+  readonly expiresAt?: Date | null | undefined;
   /**
    * Makes the key a request-signing key: `hmac-sha256` generates a secret (returned once, stored
    * encrypted), `ed25519` stores only the public key given (raw 32 bytes base64url, or SPKI PEM).
    * @default undefined
    */
-  readonly signing?: SigningKeyInput;
+  readonly signing?: SigningKeyInput | undefined;
 }
 
 export interface CreatedApiKey {
@@ -76,9 +76,9 @@ export interface CreatedApiKey {
 
 export interface RotateApiKeyOptions {
   /** How long the old key keeps working. 0 ends it now. At most 30 days. @default 86_400_000 (24 h) */
-  readonly graceMs?: number;
+  readonly graceMs?: number | undefined;
   /** The new public key, required to rotate an `ed25519` signing key. */
-  readonly publicKey?: string;
+  readonly publicKey?: string | undefined;
 }
 
 export type RotateApiKeyResult =
@@ -104,13 +104,13 @@ export type RevokeApiKeyResult =
 
 export interface ListApiKeysOptions {
   /** Only this tenant's keys. @default undefined (all) */
-  readonly tenant?: string;
+  readonly tenant?: string | undefined;
   /** Include revoked keys. @default false */
-  readonly includeRevoked?: boolean;
+  readonly includeRevoked?: boolean | undefined;
   /** 1–1000. @default 100 */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** `nextCursor` of the previous page. */
-  readonly cursor?: string;
+  readonly cursor?: string | undefined;
 }
 
 export interface ApiKeyPage {

@@ -4,3 +4,4 @@
  */
 export * from './errors.js';
 export * from './request-id.js';
+export * from './api-keys.js';
