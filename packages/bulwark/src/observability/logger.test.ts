@@ -87,6 +87,7 @@ describe('createLogger: log injection', () => {
     expect(lines).toHaveLength(1);
     const line = lines[0] ?? '';
     expect(line.endsWith('\n')).toBe(true);
+    // eslint-disable-next-line no-control-regex -- asserting the absence of control characters
     expect(line.slice(0, -1)).not.toMatch(/[\r\n\u001b\u2028]/);
     expect(line).toContain('WARN');
     expect(line).toContain('login\\nFORGED \\u001b[31m red \\u2028 done');
