@@ -1,5 +1,6 @@
 /**
- * HTTP building blocks: trusted-proxy client IP and IP keys. See docs/http.md.
+ * HTTP building blocks: safe JSON and query parsing, trusted-proxy client IP and IP keys, safe
+ * paths, secure temporary files, security headers, CSP reports and CORS. See docs/http.md.
  */
 export { parseIp, formatIp, normalizeIp, parseCidrList, ipInCidrs, isLoopback, isCidrPreset } from './ip-address.js';
 export type { IpAddress, CidrPreset, ParsedCidrList } from './ip-address.js';
@@ -10,3 +11,9 @@ export { createJsonParser, parseJsonSafe, JSON_PARSE_DEFAULTS } from './json-par
 export type { JsonParseOptions, JsonParseResult, JsonParseErrorCode, JsonParser } from './json-parse.js';
 export { findForbiddenKey, assertNoPrototypeKeys, compileForbiddenKeys, DEFAULT_FORBIDDEN_KEYS } from './forbidden-keys.js';
 export type { ForbiddenKeyFinding, ForbiddenKeyMatcher } from './forbidden-keys.js';
+export { createQueryParser, parseQuerySafe, QUERY_PARSE_DEFAULTS } from './query.js';
+export type { QueryParseOptions, QueryParseResult, QueryParser, QueryRecord } from './query.js';
+export { resolveSafePath, resolveSafePathSync } from './safe-path.js';
+export type { SafePathResult, SafePathRefusal } from './safe-path.js';
+export { withTempDir, withTempFile } from './temp-files.js';
+export type { TempDirOptions, TempFileOptions, TempFile } from './temp-files.js';

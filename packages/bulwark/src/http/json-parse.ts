@@ -4,6 +4,7 @@
  */
 import { compileForbiddenKeys, defaultMatcher, DEFAULT_FORBIDDEN_KEYS } from './forbidden-keys.js';
 import type { ForbiddenKeyMatcher } from './forbidden-keys.js';
+import { integerOption } from './validate.js';
 import { scanJson } from './json-scan.js';
 import type { ScanLimits } from './json-scan.js';
 import { isWellFormed, walkJson } from './json-walk.js';
@@ -221,13 +222,6 @@ function scratchOf(size: number): Scratch {
   return fresh;
 }
 
-function integerOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be an integer between ${min} and ${max}, got ${String(value)}`);
-  }
-  return value;
-}
 
 function failure(code: JsonParseErrorCode, detail: string): JsonParseResult {
   return { ok: false, code, detail };
