@@ -8,3 +8,4 @@ export * from './api-keys.js';
 export * from './raw-body.js';
 export * from './signatures.js';
 export * from './webhooks.js';
+export * from './ratelimit.js';

@@ -5,3 +5,7 @@
 export * from './errors.js';
 export * from './request-id.js';
 export * from './api-keys.js';
+export * from './ratelimit.js';
+export * from './raw-body.js';
+export * from './signatures.js';
+export * from './webhooks.js';
