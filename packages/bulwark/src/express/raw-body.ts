@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ApiError } from '../errors/api-error.js';
@@ -79,4 +79,13 @@ export function ensureRawBody(request: Request, response: Response, limit: numbe
       cause: new Error('the request body was parsed before its raw bytes were kept: add `verify: captureRawBody` to express.json(), or mount the verifier before the body parser'),
     }),
   );
+}
+
+/**
+ * The request headers one array entry per field line (Node's `headersDistinct`), so that a repeated
+ * `Host` or webhook header is seen as repeated; the joined headers where the request object has no
+ * `headersDistinct` (test doubles, light-my-request).
+ */
+export function requestHeaderLines(request: Request): NodeJS.Dict<string[]> | IncomingHttpHeaders {
+  return (request as { headersDistinct?: NodeJS.Dict<string[]> }).headersDistinct ?? request.headers;
 }

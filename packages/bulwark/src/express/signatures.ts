@@ -3,7 +3,7 @@ import type { LegacyHmacVerifier } from '../auth/legacy-hmac.js';
 import { legacyHmacFailureError, signatureFailureError } from '../auth/signature-errors.js';
 import type { SignatureVerified } from '../auth/signature-types.js';
 import type { SignatureVerifier } from '../auth/signature-verifier.js';
-import { ensureRawBody, rawBodyOf } from './raw-body.js';
+import { ensureRawBody, requestHeaderLines, rawBodyOf } from './raw-body.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -52,7 +52,7 @@ export function requireSignature(verifier: SignatureVerifier, options: RequireSi
         .verify({
           method: request.method,
           url: request.originalUrl,
-          headers: request.headersDistinct,
+          headers: requestHeaderLines(request),
           scheme: request.protocol,
           ...(authority === undefined ? {} : { authority }),
           ...(body === undefined ? {} : { body }),
@@ -79,7 +79,7 @@ export function requireSignature(verifier: SignatureVerifier, options: RequireSi
 export function requireLegacyHmac(verifier: LegacyHmacVerifier): RequestHandler {
   if (verifier === null || typeof verifier?.verify !== 'function') throw new TypeError('requireLegacyHmac needs a verifier from createLegacyHmacVerifier()');
   return function bulwarkRequireLegacyHmac(request: Request, _response: Response, next: NextFunction): void {
-    verifier.verify({ method: request.method, url: request.originalUrl, headers: request.headersDistinct }).then((result) => {
+    verifier.verify({ method: request.method, url: request.originalUrl, headers: requestHeaderLines(request) }).then((result) => {
       if (!result.ok) {
         next(legacyHmacFailureError(result.reason));
         return;

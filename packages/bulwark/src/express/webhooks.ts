@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { webhookFailureError } from '../auth/signature-errors.js';
 import type { WebhookVerified } from '../auth/webhook-types.js';
 import type { WebhookVerifier } from '../auth/webhook-verifier.js';
-import { ensureRawBody, rawBodyOf } from './raw-body.js';
+import { ensureRawBody, requestHeaderLines, rawBodyOf } from './raw-body.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -36,7 +36,7 @@ export function requireWebhook(verifier: WebhookVerifier, options: RequireWebhoo
         next(error);
         return;
       }
-      verifier.verify({ headers: request.headersDistinct, body: rawBodyOf(request) ?? Buffer.alloc(0) }).then((result) => {
+      verifier.verify({ headers: requestHeaderLines(request), body: rawBodyOf(request) ?? Buffer.alloc(0) }).then((result) => {
         if (!result.ok) {
           next(webhookFailureError(result.reason));
           return;
