@@ -9,6 +9,3 @@ export * from './ratelimit.js';
 export * from './raw-body.js';
 export * from './signatures.js';
 export * from './webhooks.js';
-export * from './raw-body.js';
-export * from './signatures.js';
-export * from './webhooks.js';
