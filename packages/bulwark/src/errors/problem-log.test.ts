@@ -30,7 +30,7 @@ describe('logProblem', () => {
     const { logger, calls } = recorder();
     const cause = Object.assign(new Error('auth failed for Bearer abcdefghijklmnopq'), { headers: { authorization: 'x' } });
     logProblem(logger, toProblem(new ApiError('UPSTREAM_ERROR', { cause })), { requestId: 'r1', method: 'GET', url: '/orders?token=abc', route: '/orders' });
-    const { fields, message } = calls[0] ?? { fields: {}, message: '' };
+    const { fields, message } = calls[0] ?? { fields: {} as Record<string, unknown>, message: '' };
     expect(message).toBe('UPSTREAM_ERROR: Bad response from upstream');
     expect(fields).toMatchObject({ code: 'UPSTREAM_ERROR', status: 502, requestId: 'r1', method: 'GET', path: '/orders', route: '/orders' });
     expect(fields.err).toMatchObject({ type: 'Error', message: 'auth failed for Bearer [REDACTED]', headers: { authorization: '[REDACTED]' } });

@@ -112,7 +112,7 @@ describe('toApiError: framework errors', () => {
 
   it('passes validation issues as { path, message }, bounded', () => {
     const validation = Array.from({ length: 50 }, (_, index) => ({ instancePath: `/items/${index}`, message: 'x'.repeat(500) }));
-    const body = toProblem({ validation }).body as { errors: { path: string; message: string }[] };
+    const body = toProblem({ validation }).body as unknown as { errors: { path: string; message: string }[] };
     expect(body.errors).toHaveLength(20);
     expect(body.errors[0]).toEqual({ path: '/items/0', message: 'x'.repeat(200) });
   });

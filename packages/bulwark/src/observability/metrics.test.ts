@@ -63,7 +63,11 @@ describe('httpMetrics', () => {
 });
 
 describe('safeMetric', () => {
-  const logger = (): LoggerLike & { warn: ReturnType<typeof vi.fn> } => ({ error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() });
+  const logger = () => {
+    const warn = vi.fn<(object: object, message?: string) => void>();
+    const log: LoggerLike = { error: vi.fn(), warn, info: vi.fn(), debug: vi.fn() };
+    return Object.assign(log, { warn });
+  };
 
   it('runs the update', () => {
     let ran = false;
