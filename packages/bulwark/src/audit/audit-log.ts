@@ -92,7 +92,7 @@ export interface AuditLogOptions {
   /** Inputs whose canonical JSON exceeds this are replaced by `{ truncated: true, bytes }`. @default 16384 */
   readonly maxInputBytes?: number | undefined;
   /** Clock, epoch ms. @default Date.now */
-  readonly now?: () => number | undefined;
+  readonly now?: (() => number) | undefined;
   /** @default defaultMetricsRegistry() */
   readonly registry?: Registry | undefined;
   /** @default silentLogger */

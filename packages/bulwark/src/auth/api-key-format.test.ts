@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { API_KEY_PATTERN, generateApiKey, generateKeyId, isApiKeyEnv, parseApiKey, randomBase62 } from './api-key-format.js';
+import { crc32 } from 'node:zlib';
+import { API_KEY_PATTERN, crc32Ascii, generateApiKey, generateKeyId, isApiKeyEnv, parseApiKey, randomBase62, scanApiKey } from './api-key-format.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -117,6 +118,28 @@ describe('parseApiKey', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('crc32Ascii', () => {
+  it('computes the IEEE CRC-32 that zlib computes (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 127 }).map((code) => String.fromCharCode(code)) }), (text) => {
+        expect(crc32Ascii(text)).toBe(crc32(text));
+      }),
+    );
+    expect(crc32Ascii('123456789')).toBe(0xcbf43926); // the standard check value
+  });
+});
+
+describe('scanApiKey', () => {
+  it('returns the end of the environment, or the same reason as parseApiKey', () => {
+    const key = generateApiKey('staging');
+    expect(scanApiKey(key)).toBe('bw_staging'.length);
+    for (const text of ['', 'bw_x', key.slice(0, -1) + (key.endsWith('0') ? '1' : '0'), 42]) {
+      const parsed = parseApiKey(text);
+      expect(scanApiKey(text)).toBe(parsed.ok ? undefined : parsed.reason);
+    }
   });
 });
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 
 /**
  * The API key format: `bw_<env>_<random><checksum>`.
@@ -13,6 +12,11 @@ import { crc32 } from 'node:zlib';
  *
  * Secret scanners: {@link API_KEY_PATTERN}, `\bbw_[a-z0-9]{1,16}_[0-9A-Za-z]{49}\b`, then the
  * checksum.
+ *
+ * Parsing is one hand-written pass (charset, lengths and CRC32 together) rather than a regular
+ * expression plus `zlib.crc32`: it runs on every request, and for a 60-byte ASCII string the native
+ * call's string conversion costs more than the table-driven loop. The CRC is the standard IEEE
+ * CRC-32 (the one `zlib.crc32` computes; a test holds them equal).
  */
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -23,7 +27,8 @@ export const API_KEY_CHECKSUM_LENGTH = 6;
 const DISPLAY_RANDOM_CHARS = 6;
 const PREFIX = 'bw_';
 const ENV_PATTERN = /^[a-z0-9]{1,16}$/;
-const KEY_PATTERN = /^bw_([a-z0-9]{1,16})_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+const ENV_MAX = 16;
+const UNDERSCORE = 0x5f;
 export const API_KEY_MIN_LENGTH = PREFIX.length + 1 + 1 + API_KEY_RANDOM_LENGTH + API_KEY_CHECKSUM_LENGTH;
 export const API_KEY_MAX_LENGTH = PREFIX.length + 16 + 1 + API_KEY_RANDOM_LENGTH + API_KEY_CHECKSUM_LENGTH;
 
@@ -66,9 +71,66 @@ function base62Fixed(value: number, width: number): string {
   return out;
 }
 
+let tables: { readonly crc: Int32Array; readonly base62: Int8Array } | undefined;
+
+/** Built on first use (never at import): the CRC-32 table and each ASCII code's base62 value (-1 if none). */
+function lookupTables(): { readonly crc: Int32Array; readonly base62: Int8Array } {
+  if (tables === undefined) {
+    const crc = new Int32Array(256);
+    for (let n = 0; n < 256; n += 1) {
+      let c = n;
+      for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crc[n] = c;
+    }
+    const base62 = new Int8Array(128).fill(-1);
+    for (let i = 0; i < BASE62.length; i += 1) base62[BASE62.charCodeAt(i)] = i;
+    tables = { crc, base62 };
+  }
+  return tables;
+}
+
+/** IEEE CRC-32 of the first `end` characters of an ASCII string (as unsigned 32-bit). */
+export function crc32Ascii(text: string, end = text.length): number {
+  const { crc } = lookupTables();
+  let c = -1;
+  for (let i = 0; i < end; i += 1) c = (crc[(c ^ text.charCodeAt(i)) & 0xff] ?? 0) ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
 /** The 6-character checksum of `bw_<env>_<random>`. */
 function checksumOf(body: string): string {
-  return base62Fixed(crc32(body), API_KEY_CHECKSUM_LENGTH);
+  return base62Fixed(crc32Ascii(body), API_KEY_CHECKSUM_LENGTH);
+}
+
+/**
+ * One pass over a presented key: the index of the `_` that ends the environment, or why the text
+ * is not a key. No allocation: the verifier calls it on every request.
+ */
+export function scanApiKey(text: unknown): number | ApiKeyParseFailure {
+  if (typeof text !== 'string') return 'malformed';
+  if (!text.startsWith(PREFIX)) return 'wrong_prefix';
+  // The length bound comes first, so a 10 MB header costs nothing.
+  const length = text.length;
+  if (length < API_KEY_MIN_LENGTH || length > API_KEY_MAX_LENGTH) return 'malformed';
+  let envEnd = PREFIX.length;
+  for (; envEnd < length && envEnd - PREFIX.length <= ENV_MAX; envEnd += 1) {
+    const code = text.charCodeAt(envEnd);
+    if (code === UNDERSCORE) break;
+    if (!((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39))) return 'malformed';
+  }
+  const envLength = envEnd - PREFIX.length;
+  if (envLength < 1 || envLength > ENV_MAX || text.charCodeAt(envEnd) !== UNDERSCORE) return 'malformed';
+  if (length - envEnd - 1 !== API_KEY_RANDOM_LENGTH + API_KEY_CHECKSUM_LENGTH) return 'malformed';
+  const { base62 } = lookupTables();
+  let checksum = 0;
+  const checksumStart = length - API_KEY_CHECKSUM_LENGTH;
+  for (let i = envEnd + 1; i < length; i += 1) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? (base62[code] ?? -1) : -1;
+    if (value < 0) return 'malformed';
+    if (i >= checksumStart) checksum = checksum * 62 + value;
+  }
+  return crc32Ascii(text, checksumStart) === checksum ? envEnd : 'bad_checksum';
 }
 
 /** Whether `env` is a valid environment segment: `[a-z0-9]{1,16}`. */
@@ -101,17 +163,10 @@ export function generateApiKey(env = 'live'): string {
  * if (!parsed.ok) return reject(parsed.reason);
  */
 export function parseApiKey(text: unknown): ParsedApiKey {
-  if (typeof text !== 'string') return { ok: false, reason: 'malformed' };
-  if (!text.startsWith(PREFIX)) return { ok: false, reason: 'wrong_prefix' };
-  // The length bound comes before the pattern, so a 10 MB header costs nothing.
-  if (text.length < API_KEY_MIN_LENGTH || text.length > API_KEY_MAX_LENGTH) return { ok: false, reason: 'malformed' };
-  const match = KEY_PATTERN.exec(text);
-  const env = match?.[1];
-  const random = match?.[2];
-  const checksum = match?.[3];
-  if (env === undefined || random === undefined || checksum === undefined) return { ok: false, reason: 'malformed' };
-  if (checksumOf(text.slice(0, text.length - API_KEY_CHECKSUM_LENGTH)) !== checksum) return { ok: false, reason: 'bad_checksum' };
-  return { ok: true, env, key: text, displayPrefix: `${PREFIX}${env}_${random.slice(0, DISPLAY_RANDOM_CHARS)}` };
+  const scanned = scanApiKey(text);
+  if (typeof scanned !== 'number') return { ok: false, reason: scanned };
+  const key = text as string;
+  return { ok: true, env: key.slice(PREFIX.length, scanned), key, displayPrefix: key.slice(0, scanned + 1 + DISPLAY_RANDOM_CHARS) };
 }
 
 /** A new key id: `key_` + 22 base62 characters (≈ 131 random bits). Public, safe to log. */

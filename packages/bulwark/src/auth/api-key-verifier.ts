@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { silentLogger } from '../observability/logger-like.js';
 import type { LoggerLike } from '../observability/logger-like.js';
 import { counterIn, defaultMetricsRegistry } from '../observability/metrics-registry.js';
-import { isApiKeyEnv, parseApiKey } from './api-key-format.js';
+import { isApiKeyEnv, scanApiKey } from './api-key-format.js';
 import { checkPepper, hashApiKey } from './api-key-hash.js';
 import { createKeyCache } from './key-cache.js';
 import type { KeyCacheOptions } from './key-cache.js';
@@ -183,12 +183,14 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
   return {
     async verify(presented) {
       if (presented === undefined || presented === null || presented === '') return fail('missing');
-      const parsed = parseApiKey(presented);
-      if (!parsed.ok) return fail('malformed');
-      if (allowedEnvs !== undefined && !allowedEnvs.has(parsed.env)) return fail('invalid');
+      // Format and checksum first: garbage never reaches the cache or the store.
+      const envEnd = scanApiKey(presented);
+      if (typeof envEnd !== 'number') return fail('malformed');
+      const key = presented as string;
+      if (allowedEnvs !== undefined && !allowedEnvs.has(key.slice(3, envEnd))) return fail('invalid');
 
       // The cache is keyed by a SHA-256 of the key, never the key itself: a heap dump shows no keys.
-      const cacheKey = digest('sha256', parsed.key, 'base64');
+      const cacheKey = digest('sha256', key, 'base64');
       const nowMs = now();
       const cached = cache.get(cacheKey, nowMs);
       if (cached !== undefined) {
@@ -204,7 +206,7 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
       let pending = inflight.get(cacheKey);
       if (pending === undefined) {
         const generation = cache.generation();
-        pending = lookup(parsed.key).then((found) => {
+        pending = lookup(key).then((found) => {
           const storedAtMs = now();
           if (found === undefined) cache.setNegative(cacheKey, storedAtMs, generation);
           else cache.set(cacheKey, found, storedAtMs, generation);

@@ -12,7 +12,7 @@ export interface LastUsedRecorderOptions {
   /** Receives flush failures. @default silentLogger */
   readonly logger?: LoggerLike | undefined;
   /** Clock, epoch ms. @default Date.now */
-  readonly now?: () => number | undefined;
+  readonly now?: (() => number) | undefined;
 }
 
 export interface LastUsedRecorder {
@@ -91,9 +91,9 @@ export function createLastUsedRecorder(options: LastUsedRecorderOptions): LastUs
   timer.unref();
 
   return {
-    record(id, atMs = now()) {
+    record(id, atMs) {
       if (closed || typeof id !== 'string') return;
-      if (!merge(id, atMs)) return;
+      if (!merge(id, atMs ?? now())) return;
       // Early flush only when none is running: a slow store must not queue up batch after batch.
       if (pending.size >= maxPending && flushing === undefined) void flush();
     },
