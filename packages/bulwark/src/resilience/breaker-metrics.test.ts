@@ -76,14 +76,14 @@ describe('circuit breaker metrics', () => {
     const { registry, make } = setup();
     const breaker = make('a');
     // The clock does not move: calls are "dense", so after the first two the interval doubles up to
-    // 32. Timed calls: 1st, 2nd, 4th, 8th, 16th, 32nd, 64th, 96th, weighing 1, 1, 2, 4, 8, 16, 32, 32.
-    await calls((f) => breaker.execute(f), succeed, 96);
-    expect(await sample(registry, 'circuit_breaker_latency_seconds_count{service="billing"}')).toBe(96);
-    expect(await sample(registry, 'circuit_breaker_requests_total{service="billing",result="success"}')).toBe(96);
-    await calls((f) => breaker.execute(f), succeed, 31);
-    expect(await sample(registry, 'circuit_breaker_latency_seconds_count{service="billing"}')).toBe(96);
-    await breaker.execute(succeed);
+    // 64. Timed calls: 1st, 2nd, 4th, 8th, …, 64th, 128th, 192nd, weighing 1, 1, 2, 4, …, 32, 64, 64.
+    await calls((f) => breaker.execute(f), succeed, 128);
     expect(await sample(registry, 'circuit_breaker_latency_seconds_count{service="billing"}')).toBe(128);
+    expect(await sample(registry, 'circuit_breaker_requests_total{service="billing",result="success"}')).toBe(128);
+    await calls((f) => breaker.execute(f), succeed, 63);
+    expect(await sample(registry, 'circuit_breaker_latency_seconds_count{service="billing"}')).toBe(128);
+    await breaker.execute(succeed);
+    expect(await sample(registry, 'circuit_breaker_latency_seconds_count{service="billing"}')).toBe(192);
   });
 
   it('times every call again after a quiet spell', async () => {
@@ -134,7 +134,7 @@ describe('circuit breaker metrics', () => {
     await breaker.execute(fail).catch(() => undefined);
     await expect(breaker.execute(fail)).rejects.toThrow('dependency failed');
     expect(breaker.state).toBe('open');
-    expect(logger.entries.some((entry) => entry.level === 'warn' && entry.message === 'circuit breaker metrics could not be updated')).toBe(true);
+    expect(logger.entries.some((entry) => entry.level === 'warn' && entry.message === 'metric update failed')).toBe(true);
   });
 
   it('counts tryAcquire/release calls and observes their reported durations', async () => {

@@ -1,6 +1,7 @@
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { counterIn, gaugeIn } from '../observability/metrics-registry.js';
 import type { LoggerLike } from '../observability/logger-like.js';
+import { safeMetric } from '../observability/safe-metric.js';
 import { ServiceLatencyHistogram, type LatencySeries } from './latency-histogram.js';
 import type { CircuitState } from './types.js';
 
@@ -148,12 +149,11 @@ export class BreakerMetricsHub {
   stateChanged(series: ServiceSeries, breaker: StateRefresher, from: CircuitState, to: CircuitState, logger: LoggerLike): void {
     this.count(series, breaker, from, to);
     if (series.removed) return;
-    try {
+    // Logged (with repeats thinned out), never thrown.
+    safeMetric(() => {
       this.state.labels(series.service).set(series.gaugeValue);
       this.transitions.labels(series.service, from, to).inc();
-    } catch (error) {
-      logger.warn({ err: error, service: series.service }, 'circuit breaker metrics could not be updated');
-    }
+    }, logger);
   }
 
   /** Brings the Prometheus families up to date; called by their `collect` hooks at scrape time. */

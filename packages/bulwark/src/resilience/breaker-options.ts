@@ -55,7 +55,7 @@ export interface CircuitBreakerOptions {
   readonly mode?: BreakerMode;
   /**
    * Measure the latency of a sample of calls rather than every call when nothing else needs every
-   * duration (`slowCall`, `classify` and time windows do). At high call rates one call in up to 32
+   * duration (`slowCall`, `classify` and time windows do). At high call rates one call in up to 64
    * is timed and weighted for the calls it stands for: two clock reads cost more than the rest of
    * the success path. @default true
    */

@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { LoggerLike } from '../observability/logger-like.js';
 import { resolveBreakerConfig, type BreakerConfig, type CircuitBreakerOptions } from './breaker-options.js';
-import { Breaker, type CircuitBreaker } from './circuit-breaker.js';
-import type { BreakerSnapshot, CircuitState } from './types.js';
+import { Breaker } from './circuit-breaker.js';
+import type { BreakerSnapshot, CircuitBreaker, CircuitState } from './types.js';
 import { describe, integerIn, nonEmptyString, objectOption, rejectUnknownKeys } from './validate.js';
 
 /** Options of {@link createBreakerRegistry}. */

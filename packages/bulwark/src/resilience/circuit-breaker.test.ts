@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { calls, fail, freshRegistry, manualClock, succeed } from '../../test/resilience/support.js';
-import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
+import { createCircuitBreaker } from './circuit-breaker.js';
+import type { CircuitBreaker } from './types.js';
 import type { CircuitBreakerOptions } from './breaker-options.js';
 import { BulkheadRejectedError, CircuitOpenError, isCircuitOpenError } from './errors.js';
 import type { TransitionEvent } from './types.js';

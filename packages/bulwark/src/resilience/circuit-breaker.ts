@@ -3,60 +3,8 @@ import { resolveBreakerConfig, type BreakerConfig, type CircuitBreakerOptions } 
 import { CircuitOpenError, isBulkheadRejectedError, isCircuitOpenError } from './errors.js';
 import { ROOT_CONTEXT } from './policy.js';
 import { CountWindow, TimeWindow, type OutcomeWindow } from './sliding-window.js';
-import type { BreakerMode, BreakerSnapshot, CallOutcome, CircuitState, Policy, PolicyContext, TransitionEvent, TransitionReason } from './types.js';
+import type { BreakerMode, BreakerSnapshot, CallOutcome, CircuitBreaker, CircuitState, PolicyContext, TransitionEvent, TransitionReason } from './types.js';
 import { describe, nonEmptyString } from './validate.js';
-
-/**
- * A circuit breaker. It is also a {@link Policy}, so it composes with `wrap`.
- *
- * @example
- * const breaker = createCircuitBreaker({ name: 'billing', failureThreshold: 5, resetTimeoutMs: 30_000 });
- * const invoice = await breaker.execute(() => billing.getInvoice(id));
- */
-export interface CircuitBreaker extends Policy {
-  readonly name: string;
-  /** The `service` metric label. */
-  readonly service: string;
-  /** The state now: reading it moves an open breaker whose reset timeout has passed to half-open. */
-  readonly state: CircuitState;
-  readonly mode: BreakerMode;
-  /**
-   * Runs `fn` if the breaker allows it, and counts its outcome. When it does not, returns a
-   * rejected promise of the breaker's {@link CircuitOpenError} (reused, without a stack) and does
-   * not call `fn`. Never throws synchronously.
-   */
-  execute<T>(fn: (context: PolicyContext) => Promise<T> | T, context?: PolicyContext): Promise<T>;
-  /**
-   * The hot-path form of `execute`: returns a permit (> 0) to proceed, or 0 when the call is
-   * rejected; allocates nothing. Pass the permit to {@link release} exactly once.
-   *
-   * @example
-   * const permit = breaker.tryAcquire();
-   * if (permit === 0) return fallback();
-   * const start = performance.now();
-   * try { const value = await redis.get(key); breaker.release(permit, 'success', performance.now() - start); return value; }
-   * catch (error) { breaker.release(permit, 'failure', performance.now() - start); throw error; }
-   */
-  tryAcquire(): number;
-  /**
-   * Reports the outcome of a call started with {@link tryAcquire}. `durationMs` feeds the latency
-   * histogram and the slow-call model; pass -1 when it was not measured. The outcome of a call
-   * started before the last state change moves nothing.
-   */
-  release(permit: number, outcome: CallOutcome, durationMs: number): void;
-  /** Opens now; the breaker then recovers as usual (half-open after `resetTimeoutMs`). */
-  forceOpen(): void;
-  /** Holds the breaker open (mode `forced-open`) until {@link reset}. */
-  isolate(): void;
-  /** Closes the breaker, forgets its counts and returns to its configured mode. */
-  reset(): void;
-  setMode(mode: BreakerMode): void;
-  /** Subscribes to state changes; returns the unsubscribe function. Listener errors are logged, never thrown. */
-  on(event: 'transition', listener: (event: TransitionEvent) => void): () => void;
-  snapshot(): BreakerSnapshot;
-  /** Releases the breaker's metric series (the last breaker of a service removes them). It keeps working. */
-  dispose(): void;
-}
 
 const CLOSED = 0;
 const HALF_OPEN = 1;
@@ -76,8 +24,8 @@ const KIND_PROBE = 2;
 const KIND_PASS = 3;
 const NO_PERMIT = -1;
 
-/** Longest interval between timed calls while sampling (a timed call stands for at most 32 calls). */
-const MAX_SAMPLE_WEIGHT = 32;
+/** Longest interval between timed calls while sampling (a timed call stands for at most 64 calls). */
+const MAX_SAMPLE_WEIGHT = 64;
 /** Timed calls closer together than this double the sampling interval… */
 const SAMPLE_DENSER_THAN_MS = 2;
 /** …and a gap longer than this times every call again. */
@@ -114,8 +62,8 @@ export class Breaker implements CircuitBreaker, StateRefresher {
   /** Last time the breaker or its registry saw it used; registries evict only idle breakers. */
   lastActivityAt: number;
   private boundPermit = 0;
-  private onFulfilled: (value: unknown) => unknown = noop;
-  private onRejected: (error: unknown) => never = noop as () => never;
+  private onFulfilled: () => void = noop;
+  private onRejected: (error: unknown) => void = noop;
   private listeners: Listener[] | undefined;
   private rejection: Promise<never> | undefined;
   private disposed = false;
@@ -166,7 +114,8 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     if (typeof fn !== 'function') return Promise.reject(new TypeError('execute expects a function'));
     const permit = this.fastPermit !== 0 ? this.fastPermit : this.acquireSlow();
     if (permit === 0) return this.rejected();
-    if (this.config.measureEveryCall || --this.sampleCountdown <= 0) return this.executeTimed(fn, permit, context ?? ROOT_CONTEXT);
+    // One countdown serves both timing policies: it stays at 1 when every call is timed.
+    if (--this.sampleCountdown <= 0) return this.executeTimed(fn, permit, context ?? ROOT_CONTEXT);
     let pending: Promise<T> | T;
     try {
       pending = fn(context ?? ROOT_CONTEXT);
@@ -174,10 +123,13 @@ export class Breaker implements CircuitBreaker, StateRefresher {
       this.settleError(permit, error, -1);
       return Promise.reject(error);
     }
-    // Handlers bound once per permit value, not created per call: the success path allocates only
-    // the promise `then` returns.
+    // The caller gets the call's own promise, with the bookkeeping attached as a reaction registered
+    // before the caller's (so the state is updated before the caller resumes): no extra promise hop
+    // for the caller to await. The handlers are bound once per permit value, not created per call.
+    const promise = Promise.resolve(pending);
     if (permit !== this.boundPermit) this.bindHandlers(permit);
-    return Promise.resolve(pending).then(this.onFulfilled as (value: T) => T, this.onRejected);
+    promise.then(this.onFulfilled, this.onRejected);
+    return promise;
   }
 
   forceOpen(): void {
@@ -295,38 +247,74 @@ export class Breaker implements CircuitBreaker, StateRefresher {
 
   private bindHandlers(permit: number): void {
     this.boundPermit = permit;
-    this.onFulfilled = (value: unknown): unknown => {
-      this.settle(permit, RESULT_SUCCESS, -1);
-      return value;
+    // They return nothing: the promise `then` derives is dropped, and must neither reject nor keep
+    // the call's value alive.
+    this.onFulfilled = (): void => {
+      try {
+        this.settle(permit, RESULT_SUCCESS, -1);
+      } catch (error) {
+        this.bookkeepingFailed(error);
+      }
     };
-    this.onRejected = (error: unknown): never => {
-      this.settleError(permit, error, -1);
-      throw error;
+    this.onRejected = (error: unknown): void => {
+      try {
+        this.settleError(permit, error, -1);
+      } catch (failure) {
+        this.bookkeepingFailed(failure);
+      }
     };
   }
 
-  private async executeTimed<T>(fn: (context: PolicyContext) => Promise<T> | T, permit: number, context: PolicyContext): Promise<T> {
-    const now = this.config.now;
-    const start = now();
-    const weight = this.config.measureEveryCall ? 1 : this.nextSample(start);
-    this.lastActivityAt = start;
-    let result: T;
+  /** Only a user-supplied clock can throw here; the caller already has its result, so log it. */
+  private bookkeepingFailed(error: unknown): void {
     try {
-      result = await fn(context);
-    } catch (error) {
-      const durationMs = now() - start;
-      this.series.latency.observe(durationMs / 1000, weight);
-      this.settleError(permit, error, durationMs);
-      throw error;
+      this.config.logger.error({ err: error, breaker: this.name }, 'circuit breaker could not record an outcome');
+    } catch {
+      // Nothing left to tell.
     }
-    const durationMs = now() - start;
-    this.series.latency.observe(durationMs / 1000, weight);
-    this.settle(permit, this.classifyResult(result, durationMs), durationMs);
-    return result;
+  }
+
+  /**
+   * The timed form of `execute`: two clock reads and a reaction per call that knows when the call
+   * started. Taken by every call when something needs every duration, else by a sample of calls.
+   */
+  private executeTimed<T>(fn: (context: PolicyContext) => Promise<T> | T, permit: number, context: PolicyContext): Promise<T> {
+    const start = this.config.now();
+    const weight = this.nextSample(start);
+    this.lastActivityAt = start;
+    let pending: Promise<T> | T;
+    try {
+      pending = fn(context);
+    } catch (error) {
+      this.finishTimed(permit, start, weight, true, error);
+      return Promise.reject(error);
+    }
+    const promise = Promise.resolve(pending);
+    promise.then(
+      (value) => this.finishTimed(permit, start, weight, false, value),
+      (error: unknown) => this.finishTimed(permit, start, weight, true, error),
+    );
+    return promise;
+  }
+
+  private finishTimed(permit: number, start: number, weight: number, failed: boolean, valueOrError: unknown): void {
+    try {
+      const end = this.config.now();
+      const durationMs = end - start;
+      this.series.latency.observe(durationMs / 1000, weight);
+      if (failed) this.settleError(permit, valueOrError, durationMs, end);
+      else this.settle(permit, this.classifyResult(valueOrError, durationMs), durationMs, end);
+    } catch (error) {
+      this.bookkeepingFailed(error);
+    }
   }
 
   /** Adapts the sampling interval to the call rate; returns the weight of the call being timed. */
   private nextSample(start: number): number {
+    if (this.config.measureEveryCall) {
+      this.sampleCountdown = 1;
+      return 1;
+    }
     const weight = this.sampleWeight;
     const gap = start - this.lastSampleAt;
     this.lastSampleAt = start;
@@ -344,7 +332,7 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     return this.classified(() => classify({ result, durationMs }), RESULT_SUCCESS);
   }
 
-  private settleError(permit: number, error: unknown, durationMs: number): void {
+  private settleError(permit: number, error: unknown, durationMs: number, endMs = Number.NaN): void {
     let code = RESULT_FAILURE;
     // Rejections by this or another breaker, or by a bulkhead, say nothing about the dependency.
     if (isCircuitOpenError(error) || isBulkheadRejectedError(error)) code = RESULT_IGNORED;
@@ -352,7 +340,7 @@ export class Breaker implements CircuitBreaker, StateRefresher {
       const classify = this.config.classify;
       code = this.classified(() => classify({ error, durationMs }), RESULT_FAILURE);
     }
-    this.settle(permit, code, durationMs);
+    this.settle(permit, code, durationMs, endMs);
   }
 
   private classified(run: () => CallOutcome, fallback: number): number {
@@ -368,17 +356,18 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     return fallback;
   }
 
-  private settle(permit: number, code: number, durationMs: number): void {
+  /** `endMs`, when known (a timed call), spares another clock read; NaN otherwise. */
+  private settle(permit: number, code: number, durationMs: number, endMs = Number.NaN): void {
     this.counts[code] = (this.counts[code] ?? 0) + 1;
     if (permit === this.callPermit) {
       if (code === RESULT_SUCCESS) {
         this.consecutiveFailures = 0;
-        if (this.config.window !== undefined) this.recordInWindow(false, durationMs);
+        if (this.config.window !== undefined) this.recordInWindow(false, durationMs, endMs);
       } else if (code === RESULT_FAILURE) {
-        this.closedFailure(durationMs);
+        this.closedFailure(durationMs, endMs);
       }
     } else if (permit === this.probePermit) {
-      this.probeSettled(code, durationMs);
+      this.probeSettled(code, durationMs, endMs);
     }
     // Any other permit comes from an earlier generation or a pass-through: it moves nothing.
   }
@@ -388,8 +377,8 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     return slowCall !== undefined && durationMs >= slowCall.durationMs;
   }
 
-  private closedFailure(durationMs: number): void {
-    const now = this.config.now();
+  private closedFailure(durationMs: number, endMs: number): void {
+    const now = Number.isNaN(endMs) ? this.config.now() : endMs;
     this.lastActivityAt = now;
     this.consecutiveFailures += 1;
     const threshold = this.config.failureThreshold;
@@ -400,13 +389,14 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     if (this.config.window !== undefined) this.recordInWindow(true, durationMs, now);
   }
 
-  private recordInWindow(failed: boolean, durationMs: number, knownNow?: number): void {
+  private recordInWindow(failed: boolean, durationMs: number, endMs: number): void {
     const config = this.config;
     const spec = config.window;
     if (spec === undefined) return;
     const window = (this.window ??= spec.kind === 'count' ? new CountWindow(spec.size) : new TimeWindow(spec.durationMs));
     const slow = this.isSlow(durationMs);
-    const now = knownNow ?? (spec.kind === 'time' || slow ? config.now() : 0);
+    // A count window needs no time; the clock is read only for a time window or a transition.
+    const now = !Number.isNaN(endMs) ? endMs : spec.kind === 'time' || slow ? config.now() : 0;
     window.record(now, failed, slow);
     // Only a failure or a slow call can raise a rate.
     if (!failed && !slow) return;
@@ -422,13 +412,13 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     }
   }
 
-  private probeSettled(code: number, durationMs: number): void {
+  private probeSettled(code: number, durationMs: number, endMs: number): void {
     if (code === RESULT_IGNORED) {
       // Says nothing about the dependency: the permit goes back for another probe.
       this.probesIssued -= 1;
       return;
     }
-    const now = this.config.now();
+    const now = Number.isNaN(endMs) ? this.config.now() : endMs;
     // A slow probe is a failed probe: closing on slow successes would reopen on the slow-call rate.
     if (code === RESULT_SUCCESS && !this.isSlow(durationMs)) {
       this.probeSuccesses += 1;
@@ -529,11 +519,3 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
   return new Breaker(nonEmptyString('name', name, 512), resolveBreakerConfig(rest));
 }
 
-/**
- * A breaker as a {@link Policy}, for `wrap(retry, breakerPolicy(breaker), timeout)`. Breakers
- * already are policies, so this returns `breaker` itself; it exists for readers who prefer to
- * see the conversion.
- */
-export function breakerPolicy(breaker: CircuitBreaker): Policy {
-  return breaker;
-}

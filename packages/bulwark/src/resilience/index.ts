@@ -8,6 +8,7 @@ export type {
   BreakerMode,
   BreakerSnapshot,
   CallOutcome,
+  CircuitBreaker,
   CircuitState,
   OutcomeInput,
   Policy,
@@ -15,8 +16,7 @@ export type {
   TransitionEvent,
   TransitionReason,
 } from './types.js';
-export { createCircuitBreaker, breakerPolicy } from './circuit-breaker.js';
-export type { CircuitBreaker } from './circuit-breaker.js';
+export { createCircuitBreaker } from './circuit-breaker.js';
 export type { CircuitBreakerOptions, WindowOptions } from './breaker-options.js';
 export { DEFAULT_SLOW_CALL_WINDOW_SIZE } from './breaker-options.js';
 export { createBreakerRegistry } from './breaker-registry.js';
@@ -33,7 +33,7 @@ export {
   isBulkheadRejectedError,
 } from './errors.js';
 export type { BulkheadRejectionReason } from './errors.js';
-export { wrap, ROOT_CONTEXT } from './policy.js';
+export { wrap, breakerPolicy, ROOT_CONTEXT } from './policy.js';
 export { timeout } from './timeout.js';
 export type { TimeoutOptions } from './timeout.js';
 export { retry, backoffDelayMs } from './retry.js';

@@ -1,4 +1,4 @@
-import type { Policy, PolicyContext } from './types.js';
+import type { CircuitBreaker, Policy, PolicyContext } from './types.js';
 
 /** The context of a call made outside any policy: a signal that never aborts, attempt 1. */
 export const ROOT_CONTEXT: PolicyContext = Object.freeze({ signal: new AbortController().signal, attempt: 1 });
@@ -42,4 +42,13 @@ export function wrap(...policies: Policy[]): Policy {
   return {
     execute: <T>(fn: (context: PolicyContext) => Promise<T> | T, context: PolicyContext = ROOT_CONTEXT): Promise<T> => run(0, fn, context),
   };
+}
+
+/**
+ * A breaker as a {@link Policy}, for `wrap(retry, breakerPolicy(breaker), timeout)`. Breakers
+ * already are policies, so this returns `breaker` itself; it exists for readers who prefer to
+ * see the conversion.
+ */
+export function breakerPolicy(breaker: CircuitBreaker): Policy {
+  return breaker;
 }

@@ -89,3 +89,60 @@ export interface PolicyContext {
 export interface Policy {
   execute<T>(fn: (context: PolicyContext) => Promise<T> | T, context?: PolicyContext): Promise<T>;
 }
+
+/**
+ * A circuit breaker. It is also a {@link Policy}, so it composes with `wrap`.
+ *
+ * @example
+ * const breaker = createCircuitBreaker({ name: 'billing', failureThreshold: 5, resetTimeoutMs: 30_000 });
+ * const invoice = await breaker.execute(() => billing.getInvoice(id));
+ */
+export interface CircuitBreaker extends Policy {
+  readonly name: string;
+  /** The `service` metric label. */
+  readonly service: string;
+  /** The state now: reading it moves an open breaker whose reset timeout has passed to half-open. */
+  readonly state: CircuitState;
+  readonly mode: BreakerMode;
+  /**
+   * Runs `fn` if the breaker allows it, and counts its outcome. When it does not, returns a
+   * rejected promise of the breaker's {@link CircuitOpenError} (reused, without a stack) and does
+   * not call `fn`. Never throws synchronously.
+   *
+   * The promise returned is `fn`'s own (the outcome is recorded by a reaction attached before the
+   * caller's), which spares every call a promise hop. As with the reused open-state rejection,
+   * the breaker's reaction marks a rejection as handled: await or handle what `execute` returns,
+   * since a dropped rejection is not reported as unhandled.
+   */
+  execute<T>(fn: (context: PolicyContext) => Promise<T> | T, context?: PolicyContext): Promise<T>;
+  /**
+   * The hot-path form of `execute`: returns a permit (> 0) to proceed, or 0 when the call is
+   * rejected; allocates nothing. Pass the permit to {@link release} exactly once.
+   *
+   * @example
+   * const permit = breaker.tryAcquire();
+   * if (permit === 0) return fallback();
+   * const start = performance.now();
+   * try { const value = await redis.get(key); breaker.release(permit, 'success', performance.now() - start); return value; }
+   * catch (error) { breaker.release(permit, 'failure', performance.now() - start); throw error; }
+   */
+  tryAcquire(): number;
+  /**
+   * Reports the outcome of a call started with {@link tryAcquire}. `durationMs` feeds the latency
+   * histogram and the slow-call model; pass -1 when it was not measured. The outcome of a call
+   * started before the last state change moves nothing.
+   */
+  release(permit: number, outcome: CallOutcome, durationMs: number): void;
+  /** Opens now; the breaker then recovers as usual (half-open after `resetTimeoutMs`). */
+  forceOpen(): void;
+  /** Holds the breaker open (mode `forced-open`) until {@link reset}. */
+  isolate(): void;
+  /** Closes the breaker, forgets its counts and returns to its configured mode. */
+  reset(): void;
+  setMode(mode: BreakerMode): void;
+  /** Subscribes to state changes; returns the unsubscribe function. Listener errors are logged, never thrown. */
+  on(event: 'transition', listener: (event: TransitionEvent) => void): () => void;
+  snapshot(): BreakerSnapshot;
+  /** Releases the breaker's metric series (the last breaker of a service removes them). It keeps working. */
+  dispose(): void;
+}

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freshRegistry, manualClock } from '../../test/resilience/support.js';
 import { bulkhead } from './bulkhead.js';
-import { breakerPolicy, createCircuitBreaker } from './circuit-breaker.js';
+import { createCircuitBreaker } from './circuit-breaker.js';
 import { BulkheadRejectedError, CircuitOpenError, TimeoutError } from './errors.js';
 import { fallback } from './fallback.js';
-import { wrap } from './policy.js';
+import { breakerPolicy, wrap } from './policy.js';
 import { retry } from './retry.js';
 import { timeout } from './timeout.js';
 import type { PolicyContext } from './types.js';
