@@ -1,4 +1,6 @@
 import type { ApiKeyVerifier, KeyStore, RevocationBus } from 'bulwark/auth';
+import type { AuditLog } from 'bulwark/audit';
+import type { SqlClient } from 'bulwark/sql';
 import { ApiError } from 'bulwark/errors';
 import { createJsonParser } from 'bulwark/http';
 import type { LoggerLike } from 'bulwark/observability';
@@ -8,7 +10,7 @@ import { parseQueryStrict } from '../pipeline/safe-parsers.js';
 import { readBody } from '../pipeline/read-body.js';
 import type { BreakerSet } from '../proxy/breakers.js';
 import type { BuiltinContext } from '../server/build-server.js';
-import type { AuditInput, AuditPort } from './audit-port.js';
+import type { AuditEntryInput } from 'bulwark/audit';
 
 /** Admin request bodies are small JSON documents. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -19,7 +21,9 @@ export interface AdminServices {
   readonly keyStore: KeyStore;
   readonly apiKeys: ApiKeyVerifier;
   readonly revocation: RevocationBus;
-  readonly audit: AuditPort;
+  readonly audit: AuditLog;
+  /** The database of the key store and the audit log: changes and their entries share a transaction. */
+  readonly sql: SqlClient;
   readonly breakers: BreakerSet;
   readonly limiters: LimiterSet;
   readonly logger: LoggerLike;
@@ -66,7 +70,7 @@ export async function authenticateAdmin(services: AdminServices, context: Builti
 }
 
 /** An audit entry of an admin action by `caller`. */
-export function entry(caller: AdminCaller, action: string, details: { readonly outcome?: AuditInput['outcome']; readonly target?: string; readonly input?: unknown } = {}): AuditInput {
+export function entry(caller: AdminCaller, action: string, details: { readonly outcome?: AuditEntryInput['outcome']; readonly target?: string; readonly input?: unknown } = {}): AuditEntryInput {
   return {
     actor: caller.keyId,
     action,

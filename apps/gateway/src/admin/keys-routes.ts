@@ -1,7 +1,8 @@
+import { createApiKeyAdmin, type CreateApiKeyInput } from 'bulwark/auth';
 import { ApiError, errors } from 'bulwark/errors';
 import { z } from 'zod';
 import type { BuiltinRegistrar } from '../server/build-server.js';
-import { authenticateAdmin, dependencyUnavailable, entry, jsonBody, queryOf, type AdminServices } from './admin-context.js';
+import { authenticateAdmin, dependencyUnavailable, jsonBody, queryOf, type AdminCaller, type AdminServices } from './admin-context.js';
 
 const scope = z.string().regex(/^(?:\*|[A-Za-z0-9_.:-]{1,64}(?::\*)?)$/, 'expected a scope such as orders:read, orders:* or *');
 const limit = z.strictObject({ limit: z.number().int().min(1).max(1_000_000_000), windowMs: z.number().int().min(1000).max(86_400_000) });
@@ -29,6 +30,29 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
+/** The validated body in the key store's terms (only the fields that were given). */
+function toCreateInput(input: z.output<typeof createInput>): CreateApiKeyInput {
+  const { expiresAt, env, scopes, limits, signing, ...required } = input;
+  return {
+    ...required,
+    ...(env === undefined ? {} : { env }),
+    ...(scopes === undefined ? {} : { scopes }),
+    ...(limits === undefined ? {} : { limits }),
+    ...(signing === undefined ? {} : { signing }),
+    ...(expiresAt === undefined ? {} : { expiresAt: new Date(expiresAt) }),
+  };
+}
+
+/** Invalid input found by the store is 400; anything else it throws is the database: 503. */
+function storeError(error: unknown): never {
+  if (error instanceof TypeError) throw new ApiError('BAD_REQUEST', { detail: error.message });
+  throw dependencyUnavailable(error);
+}
+
+function actorOf(caller: AdminCaller): { actor: string; requestId: string; clientIp: string } {
+  return { actor: caller.keyId, requestId: caller.requestId, clientIp: caller.clientIp };
+}
+
 function keyIdOf(params: unknown): string {
   const id = (params as { id?: unknown }).id;
   if (typeof id !== 'string' || !KEY_ID.test(id)) throw new ApiError('KEY_NOT_FOUND');
@@ -42,23 +66,18 @@ function keyIdOf(params: unknown): string {
  * rotate only — never stored, never logged, never in the audit entry.
  */
 export function keysRoutes(prefix: string, services: AdminServices): BuiltinRegistrar {
-  const { keyStore, audit, revocation } = services;
+  const { keyStore } = services;
+  // bulwark/auth's key admin: each change and its audit entry in one transaction, then the broadcast.
+  const keys = createApiKeyAdmin({ store: keyStore, audit: services.audit, sql: services.sql, revocation: services.revocation, logger: services.logger });
   return (server, builtin) => {
     server.post(
       `${prefix}/keys`,
       builtin('admin', async (context) => {
         const caller = await authenticateAdmin(services, context, 'api_key.create');
         const input = parse(createInput, await jsonBody(context));
-        const created = await audit
-          .withTransaction(async (tx) => {
-            const made = await keyStore.create({ ...input, ...(input.expiresAt === undefined ? {} : { expiresAt: new Date(input.expiresAt) }) }, tx);
-            await audit.append(entry(caller, 'api_key.create', { target: made.record.id, input: { name: input.name, tenant: input.tenant, scopes: input.scopes ?? [], env: input.env, signing: input.signing?.algorithm } }), tx);
-            return made;
-          })
-          .catch((error: unknown) => {
-            if (error instanceof TypeError) throw new ApiError('BAD_REQUEST', { detail: error.message });
-            throw dependencyUnavailable(error);
-          });
+        const created = await keys
+          .create(toCreateInput(input), actorOf(caller))
+          .catch(storeError);
         context.reply.code(201).header('cache-control', 'no-store');
         return { key: created.key, ...(created.signingSecret === undefined ? {} : { signingSecret: created.signingSecret }), record: created.record };
       }),
@@ -79,10 +98,7 @@ export function keysRoutes(prefix: string, services: AdminServices): BuiltinRegi
         const cursor = one('cursor');
         return keyStore
           .list({ ...(tenant === undefined ? {} : { tenant }), includeRevoked: one('includeRevoked') === 'true', ...(pageSize === undefined ? {} : { limit: pageSize }), ...(cursor === undefined ? {} : { cursor }) })
-          .catch((error: unknown) => {
-            if (error instanceof TypeError) throw new ApiError('BAD_REQUEST', { detail: error.message });
-            throw dependencyUnavailable(error);
-          });
+          .catch(storeError);
       }),
     );
 
@@ -104,18 +120,8 @@ export function keysRoutes(prefix: string, services: AdminServices): BuiltinRegi
         const caller = await authenticateAdmin(services, context, 'api_key.rotate');
         const id = keyIdOf(context.request.params);
         const input = parse(rotateInput, await jsonBody(context));
-        const result = await audit
-          .withTransaction(async (tx) => {
-            const rotated = await keyStore.rotate(id, input, tx);
-            await audit.append(entry(caller, 'api_key.rotate', { target: id, outcome: rotated.ok ? 'success' : 'failure', input: { graceMs: input.graceMs, reason: rotated.ok ? undefined : rotated.reason } }), tx);
-            return rotated;
-          })
-          .catch((error: unknown) => {
-            if (error instanceof TypeError) throw new ApiError('BAD_REQUEST', { detail: error.message });
-            throw dependencyUnavailable(error);
-          });
+        const result = await keys.rotate(id, input, actorOf(caller)).catch(storeError);
         if (!result.ok) throw result.reason === 'not_found' ? new ApiError('KEY_NOT_FOUND') : new ApiError('CONFLICT', { detail: `The key is ${result.reason} and cannot be rotated.` });
-        await revocation.publish([id]).catch((error: unknown) => services.logger.warn({ err: error, keyId: id }, 'rotation broadcast failed; other instances pick it up within the cache TTL'));
         context.reply.header('cache-control', 'no-store');
         return { key: result.key, ...(result.signingSecret === undefined ? {} : { signingSecret: result.signingSecret }), record: result.record, previous: result.previous };
       }),
@@ -124,17 +130,8 @@ export function keysRoutes(prefix: string, services: AdminServices): BuiltinRegi
     const revoke = builtin('admin', async (context) => {
       const caller = await authenticateAdmin(services, context, 'api_key.revoke');
       const id = keyIdOf(context.request.params);
-      const result = await audit
-        .withTransaction(async (tx) => {
-          const revoked = await keyStore.revoke(id, tx);
-          await audit.append(entry(caller, 'api_key.revoke', { target: id, outcome: revoked.ok ? 'success' : 'failure', input: revoked.ok ? { revokedIds: revoked.revokedIds } : { reason: revoked.reason } }), tx);
-          return revoked;
-        })
-        .catch((error: unknown) => {
-          throw dependencyUnavailable(error);
-        });
+      const result = await keys.revoke(id, actorOf(caller)).catch(storeError);
       if (!result.ok) throw result.reason === 'not_found' ? new ApiError('KEY_NOT_FOUND') : new ApiError('CONFLICT', { detail: 'The key is already revoked.' });
-      await revocation.publish(result.revokedIds).catch((error: unknown) => services.logger.warn({ err: error, keyId: id }, 'revocation broadcast failed; other instances pick it up within the cache TTL'));
       return { record: result.record, revokedIds: result.revokedIds };
     });
     server.post(`${prefix}/keys/:id/revoke`, revoke);

@@ -22,6 +22,7 @@ export function adminBuiltins(context: AdminBuiltinContext): readonly BuiltinReg
     apiKeys: services.apiKeys,
     revocation: services.revocation,
     audit: services.audit,
+    sql: services.database,
     breakers,
     limiters: services.limiters,
     logger,

@@ -1,3 +1,4 @@
+import { requireScopes } from 'bulwark/auth';
 import type { AuthType } from '../config/auth-schema.js';
 
 /**
@@ -18,20 +19,9 @@ export interface Identity {
 export const ANONYMOUS: Identity = Object.freeze({ method: 'none', keyId: undefined, tenant: undefined, scopes: Object.freeze([]) as readonly string[] });
 
 /**
- * Whether `granted` covers every scope in `required`. A granted `*` covers everything and a granted
- * `orders:*` covers `orders:read`; nothing else is implied.
+ * Whether `granted` covers every scope in `required`, by bulwark/auth's rules: a granted `*` covers
+ * everything and a granted `orders:*` covers `orders:read`; nothing else is implied.
  */
 export function hasScopes(granted: readonly string[], required: readonly string[]): boolean {
-  for (const scope of required) {
-    if (!covers(granted, scope)) return false;
-  }
-  return true;
-}
-
-function covers(granted: readonly string[], scope: string): boolean {
-  for (const candidate of granted) {
-    if (candidate === scope || candidate === '*') return true;
-    if (candidate.endsWith(':*') && scope.startsWith(candidate.slice(0, -1))) return true;
-  }
-  return false;
+  return requireScopes({ scopes: granted }, required).ok;
 }

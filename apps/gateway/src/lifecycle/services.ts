@@ -96,6 +96,11 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
       const client = new Redis(redisConfig.url, { ...RATE_LIMIT_REDIS_OPTIONS, lazyConnect: false, connectionName: 'bulwark-gateway' });
       redis = client;
       client.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+      // Commands fail fast while disconnected (no offline queue): wait for the first connection, so
+      // that start-up traffic is counted in Redis rather than in the local fallback.
+      if (!(await readyWithin(client, REDIS_READY_TIMEOUT_MS))) {
+        logger.warn({ timeoutMs: REDIS_READY_TIMEOUT_MS }, 'Redis is not reachable yet: limits use their onStoreFailure until it is');
+      }
       closers.unshift(async () => {
         client.disconnect();
       });
@@ -172,6 +177,23 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     for (const close of closers) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** How long start-up waits for Redis before serving with the limits' failure modes. */
+const REDIS_READY_TIMEOUT_MS = 5000;
+
+function readyWithin(client: Redis, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const onReady = (): void => finish(true);
+    function finish(ready: boolean): void {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ready);
+    }
+    client.on('ready', onReady);
+  });
 }
 
 function databaseOptions(choice: DatabaseChoice): { url?: string; schema?: string; dataDir?: string; memory?: boolean } {

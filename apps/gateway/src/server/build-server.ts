@@ -51,7 +51,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const { runtime, recorder } = options;
   const server = Fastify({
     logger: false,
-    disableRequestLogging: true,
     genReqId: requestIdOf,
     requestIdHeader: false,
     return503OnClosing: false,
