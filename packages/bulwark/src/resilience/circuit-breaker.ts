@@ -33,6 +33,8 @@ const SAMPLE_SPARSER_THAN_MS = 20;
 
 type Listener = (event: TransitionEvent) => void;
 const noop = (): void => undefined;
+/** Classifier failures in this process, to thin out their warnings. */
+let classifierFailures = 0;
 
 /** The implementation behind {@link createCircuitBreaker}; registries use its extra members. */
 export class Breaker implements CircuitBreaker, StateRefresher {
@@ -120,7 +122,7 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     try {
       pending = fn(context ?? ROOT_CONTEXT);
     } catch (error) {
-      this.settleError(permit, error, -1);
+      this.settleErrorQuietly(permit, error);
       return Promise.reject(error);
     }
     // The caller gets the call's own promise, with the bookkeeping attached as a reaction registered
@@ -256,13 +258,15 @@ export class Breaker implements CircuitBreaker, StateRefresher {
         this.bookkeepingFailed(error);
       }
     };
-    this.onRejected = (error: unknown): void => {
-      try {
-        this.settleError(permit, error, -1);
-      } catch (failure) {
-        this.bookkeepingFailed(failure);
-      }
-    };
+    this.onRejected = (error: unknown): void => this.settleErrorQuietly(permit, error);
+  }
+
+  private settleErrorQuietly(permit: number, error: unknown): void {
+    try {
+      this.settleError(permit, error, -1);
+    } catch (failure) {
+      this.bookkeepingFailed(failure);
+    }
   }
 
   /** Only a user-supplied clock can throw here; the caller already has its result, so log it. */
@@ -349,11 +353,19 @@ export class Breaker implements CircuitBreaker, StateRefresher {
       if (outcome === 'success') return RESULT_SUCCESS;
       if (outcome === 'failure') return RESULT_FAILURE;
       if (outcome === 'ignored') return RESULT_IGNORED;
-      this.config.logger.warn({ breaker: this.name, outcome: describe(outcome) }, 'circuit breaker classify returned an unknown outcome; using the default');
+      this.classifierFailed({ breaker: this.name, outcome: describe(outcome) }, 'circuit breaker classify returned an unknown outcome; using the default');
     } catch (error) {
-      this.config.logger.warn({ err: error, breaker: this.name }, 'circuit breaker classify threw; using the default');
+      this.classifierFailed({ err: error, breaker: this.name }, 'circuit breaker classify threw; using the default');
     }
     return fallback;
+  }
+
+  /** A broken classifier fails on every call: log the 1st, 10th, 100th… time, not every time. */
+  private classifierFailed(fields: Record<string, unknown>, message: string): void {
+    classifierFailures += 1;
+    let remaining = classifierFailures;
+    while (remaining % 10 === 0) remaining /= 10;
+    if (remaining === 1) this.config.logger.warn({ ...fields, occurrences: classifierFailures }, message);
   }
 
   /** `endMs`, when known (a timed call), spares another clock read; NaN otherwise. */
