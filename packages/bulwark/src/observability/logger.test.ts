@@ -112,6 +112,16 @@ describe('createLogger: children and bindings', () => {
     expect(second).toMatchObject({ token: '[REDACTED]', session: '[REDACTED]', dsn: 'redis://u:[REDACTED]@h' });
   });
 
+  it('redacts printf objects by key, also in a child given its own pino redact paths', () => {
+    const { logger, records } = capture();
+    logger.info('payload %j', { pin: 1234, password: 1234, nested: { token: ['a'] } });
+    logger.child({ a: 1 }, { redact: ['a'] }).info('child %o', { secret: 99 });
+    const [first, second] = records();
+    expect(first?.msg).toBe('payload {"pin":1234,"password":"[REDACTED]","nested":{"token":"[REDACTED]"}}');
+    expect(second?.msg).toBe('child {"secret":"[REDACTED]"}');
+    expect(second?.a).toBe('[Redacted]');
+  });
+
   it('redacts base bindings and keeps pid and hostname unless base is null', () => {
     const lines: string[] = [];
     const logger = createLogger({ base: { service: 'orders', secret: 's' }, destination: { write: (line: string) => void lines.push(line) } });

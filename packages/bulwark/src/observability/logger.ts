@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type LogFn, type Logger } from 'pino';
+import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
 import { createPrettyStream } from './pretty.js';
 import { createRedaction, type Redaction, type RedactorOptions } from './redact.js';
 
@@ -66,18 +66,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // ends up in one serialised line, and scrubbing that line once is far cheaper than running
       // the patterns over each string separately.
       formatters: { log: (object) => redaction.redactStructure(object) as Record<string, unknown> },
-      // The redactor has already turned every error into a plain object; pino's own error
-      // serializer would take that object for an error again and rename its type to "Object".
-      serializers: { err: passThrough },
-      hooks: {
-        logMethod(this: Logger, args: Parameters<LogFn>, method: LogFn): void {
-          (method as (...values: unknown[]) => void).apply(this, limitArguments(args, redaction));
-        },
-        streamWrite: redaction.scrubLine,
+      serializers: {
+        // The redactor has already turned every error into a plain object; pino's own error
+        // serializer would take that object for an error again and rename its type to "Object".
+        err: passThrough,
+        // The message, however pino built it (printf interpolation, `err.message`): cut to size here,
+        // scrubbed with the rest of the line.
+        msg: (message: unknown) => (typeof message === 'string' ? redaction.limitText(message) : redaction.redactStructure(message)),
       },
+      hooks: { streamWrite: redaction.scrubLine },
     },
     options.pretty === true ? createPrettyStream(destination) : destination,
   );
+  guardPrintfObjects(logger, redaction);
   guardBindings(logger, redaction);
   return logger;
 }
@@ -94,37 +95,20 @@ function resolveLevel(level: unknown): LogLevel {
 const passThrough = (value: unknown): unknown => value;
 
 /**
- * What pino formats itself, outside `formatters.log`: printf arguments (`%j` prints an object with
- * plain JSON.stringify) and the message, which may be huge or derived from `err.message`. Objects are
- * redacted and the message cut here; the line scrubber sees the rest.
+ * `%j`, `%o` and `%O` print an object into the message with pino's own JSON.stringify, outside
+ * `formatters.log`; pino exposes that stringifier as `symbols.formatOptsSym`. Replacing it redacts
+ * those objects by key like any other (their string values are scrubbed with the line). Children
+ * inherit it through the prototype chain.
  */
-function limitArguments(args: unknown[], redaction: Redaction): unknown[] {
-  const [first, message] = args;
-  if (args.length === 2 && typeof message === 'string' && message.length <= LONG_MESSAGE) return args;
-  if (typeof first === 'string') return args.map((arg, index) => (index === 0 ? redaction.limitText(first) : limitArgument(arg, redaction)));
-  if (typeof first !== 'object' || first === null) return args.map((arg) => limitArgument(arg, redaction));
-  if (args.length === 1) {
-    const implied = impliedMessage(first);
-    return implied !== undefined && implied.length > LONG_MESSAGE ? [first, redaction.limitText(implied)] : args;
-  }
-  return args.map((arg, index) => (index === 0 ? arg : limitArgument(arg, redaction)));
-}
-
-/** Messages up to this length skip the check against `maxStringLength` (never lower than 64). */
-const LONG_MESSAGE = 64;
-
-function limitArgument(arg: unknown, redaction: Redaction): unknown {
-  if (typeof arg === 'string') return redaction.limitText(arg);
-  return typeof arg === 'object' && arg !== null ? redaction.redactStructure(arg) : arg;
-}
-
-/** The message pino would take from an error: `log.error(err)` or `log.error({ err })`. */
-function impliedMessage(object: object): string | undefined {
-  if (object instanceof Error) return String(object.message);
-  const fields = object as { msg?: unknown; err?: unknown };
-  if (fields.msg !== undefined || typeof fields.err !== 'object' || fields.err === null) return undefined;
-  const message = (fields.err as { message?: unknown }).message;
-  return typeof message === 'string' ? message : undefined;
+function guardPrintfObjects(logger: Logger, redaction: Redaction): void {
+  const stringify = (value: unknown): string => {
+    try {
+      return JSON.stringify(redaction.redactStructure(value)) ?? String(value);
+    } catch {
+      return '"[Unserializable]"';
+    }
+  };
+  (logger as unknown as Record<symbol, unknown>)[pino.symbols.formatOptsSym] = { stringify };
 }
 
 /**
@@ -141,7 +125,11 @@ function guardBindings(logger: Logger, redaction: Redaction): void {
     writable: true,
     value: function guardedChild(this: Logger, bindings: Bindings, childOptions?: ChildLoggerOptions): Logger {
       const safeBindings = redaction.redactStructure(bindings) as Bindings;
-      return childOptions === undefined ? child.call(this, safeBindings) : child.call(this, safeBindings, guardChildOptions(childOptions, redaction));
+      if (childOptions === undefined) return child.call(this, safeBindings);
+      const created = child.call(this, safeBindings, guardChildOptions(childOptions, redaction));
+      // A child given pino's own `redact` option gets a fresh printf stringifier: guard it again.
+      if (childOptions.redact !== undefined) guardPrintfObjects(created, redaction);
+      return created;
     },
   });
   Object.defineProperty(logger, 'setBindings', {

@@ -102,7 +102,9 @@ function triggers(text: string, jsonLine: boolean): number {
     }
   }
   for (let at = text.indexOf(' '); at !== -1; at = text.indexOf(' ', at + 1)) {
-    if (endsWithWordAt(text, at, 'bearer') || endsWithWordAt(text, at, 'basic')) {
+    // Most spaces follow neither an `r` nor a `c`: one character decides before any comparison.
+    const before = text.charCodeAt(at - 1) | 0x20;
+    if ((before === 114 /* r */ && endsWithWordAt(text, at, 'bearer')) || (before === 99 /* c */ && endsWithWordAt(text, at, 'basic'))) {
       found |= SCHEME;
       break;
     }
