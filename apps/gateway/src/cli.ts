@@ -14,6 +14,8 @@ import type { ParseArgsConfig } from 'node:util';
 import type { EnvSource } from 'bulwark/config';
 import { createCheckCommand } from './commands/check.js';
 import { createSecretsGenerateCommand } from './commands/secrets.js';
+import { createStartCommand } from './commands/start.js';
+import { validateConfigFile } from './config/validate-file.js';
 
 /** Where a command reads and writes; the process in production, buffers in tests. */
 export interface CliIo {
@@ -64,8 +66,8 @@ export interface CliCommand {
  *     createKeysCommands(),   // an array is fine: keys create, keys list, …
  */
 export const COMMANDS: readonly CliCommand[] = ([
-  // createStartCommand(),
-  createCheckCommand(),
+  createStartCommand(),
+  createCheckCommand({ validateConfigFile }),
   createSecretsGenerateCommand(),
   // keys create | list | revoke | rotate, audit verify, sign: one line each.
 ] satisfies (CliCommand | readonly CliCommand[])[]).flat();
