@@ -50,7 +50,9 @@ export function createSigningKeyDirectory(options: SigningKeyDirectoryOptions): 
   const fromStore = async (keyId: string): Promise<SigningKeyEntry | undefined> => {
     const material = await options.store?.signingKey(keyId);
     if (material === undefined || apiKeyStatus(material.record, now()) !== 'active') return undefined;
-    const key = material.algorithm === 'hmac-sha256' ? hmacSignatureKey(keyId, material.secret) : ed25519SignatureKey(keyId, material.publicKey);
+    // The HMAC key is the secret as the key store showed it (base64url text, used as UTF-8 bytes),
+    // the same convention as `signatureKeys` in the config and `bulwark sign --secret-env`.
+    const key = material.algorithm === 'hmac-sha256' ? hmacSignatureKey(keyId, material.secret.toString('base64url')) : ed25519SignatureKey(keyId, material.publicKey);
     return { key, tenant: material.record.tenant, scopes: material.record.scopes };
   };
 

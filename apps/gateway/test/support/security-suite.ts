@@ -58,7 +58,7 @@ export function credentialsFor(gateway: TestGateway, secrets: { readonly stripe?
     return key;
   };
   const scopesOf = (route: ResolvedRoute): readonly string[] => ('scopes' in route.auth ? route.auth.scopes : []);
-  const sign = (url: string, method: string, body: string | undefined, keyId: string, secret: Buffer): Record<string, string> => {
+  const sign = (url: string, method: string, body: string | undefined, keyId: string, secret: string | Buffer): Record<string, string> => {
     const headers = signRequest({ method, url, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body ?? null }, { keyId, algorithm: 'hmac-sha256', key: secret });
     return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
   };
@@ -73,7 +73,7 @@ export function credentialsFor(gateway: TestGateway, secrets: { readonly stripe?
           return { [route.auth.header]: (await keyFor(`route-${route.name}`, scopesOf(route))).key };
         case 'signature': {
           const key = await keyFor(`signer-${route.name}`, scopesOf(route), true);
-          return sign(url, method, body, key.id, Buffer.from(key.signingSecret ?? '', 'base64url'));
+          return sign(url, method, body, key.id, key.signingSecret ?? '');
         }
         case 'webhook':
           return stripeHeader(body, secrets.stripe ?? '');
@@ -107,7 +107,7 @@ export function credentialsFor(gateway: TestGateway, secrets: { readonly stripe?
       if (route.auth.type === 'apiKey') return { [route.auth.header]: (await keyFor('no-scopes', ['unrelated:scope'])).key };
       if (route.auth.type === 'signature') {
         const key = await keyFor('signer-no-scopes', ['unrelated:scope'], true);
-        return sign(url, method, body, key.id, Buffer.from(key.signingSecret ?? '', 'base64url'));
+        return sign(url, method, body, key.id, key.signingSecret ?? '');
       }
       return undefined;
     },
