@@ -1,10 +1,10 @@
-import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { silentLogger } from '../observability/logger-like.js';
 import type { LoggerLike } from '../observability/logger-like.js';
 import type { SqlClient, SqlResult, SqlValue } from './sql-client.js';
 import { transactionClient } from './transaction-client.js';
 import { checkSchemaName } from './schema-name.js';
+import { createPgPool } from './pg-driver.js';
 
 export interface PostgresClientOptions {
   /** `postgres://` or `postgresql://` connection URL. Never logged: it may hold a password. */
@@ -57,7 +57,7 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
   const applicationName = options.applicationName ?? 'bulwark';
   const logger = options.logger ?? silentLogger;
 
-  const pool = new pg.Pool({
+  const pool = createPgPool({
     connectionString: options.url,
     max: maxConnections,
     connectionTimeoutMillis: connectionTimeoutMs,
