@@ -198,10 +198,10 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     this.config.hub.release(this.series, this, STATE_NAMES[this.stateCode] ?? 'closed');
   }
 
-  /** Milliseconds until an open breaker lets a probe through. */
+  /** Whole milliseconds until an open breaker lets a probe through. */
   retryAfterMs(): number {
     if (this.modeCode === MODE_FORCED_OPEN) return this.config.resetTimeoutMs;
-    if (this.stateCode === OPEN) return Math.max(0, this.stateSince + this.config.resetTimeoutMs - this.config.now());
+    if (this.stateCode === OPEN) return Math.max(0, Math.ceil(this.stateSince + this.config.resetTimeoutMs - this.config.now()));
     // Half-open with every probe taken: the probes report within a call's duration.
     if (this.stateCode === HALF_OPEN) return Math.min(1000, this.config.resetTimeoutMs);
     return 0;
