@@ -1,0 +1,221 @@
+/**
+ * The Redis session backend: every operation one Lua script (see lua.ts), sent with EVALSHA and
+ * re-sent with EVAL only when Redis has forgotten the script (NOSCRIPT after a restart or a
+ * failover). Each call has a deadline, so a hung Redis fails a request instead of holding it.
+ */
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type {
+  Binding,
+  CreateInput,
+  LockOutcome,
+  LockPolicy,
+  ReadOutcome,
+  RotateInput,
+  RotateOutcome,
+  SessionBackend,
+  SessionRef,
+  StoredSession,
+  UpdateOutcome,
+  UserRef,
+  ValidateInput,
+  ValidateOutcome,
+} from './backend.js';
+import { SESSION_SCRIPTS, type SessionScriptName } from './lua.js';
+import { SessionStoreError } from './store-error.js';
+
+export interface RedisBackendOptions {
+  readonly client: Redis | Cluster;
+  readonly keyPrefix: string;
+  readonly timeoutMs: number;
+}
+
+interface LoadedScript {
+  readonly keys: number;
+  readonly source: string;
+  readonly sha: string;
+}
+
+type Reply = readonly (string | number | null)[];
+
+export function createRedisBackend(options: RedisBackendOptions): SessionBackend {
+  const { client, keyPrefix, timeoutMs } = options;
+  const scripts = new Map<SessionScriptName, LoadedScript>();
+  for (const [name, script] of Object.entries(SESSION_SCRIPTS) as [SessionScriptName, { keys: number; source: string }][]) {
+    scripts.set(name, { ...script, sha: createHash('sha1').update(script.source).digest('hex') });
+  }
+
+  const base = (tag: string): string => `${keyPrefix}{${tag}}:`;
+  const sessionKey = (ref: SessionRef): string => `${base(ref.tag)}s:${ref.id}`;
+  const lockKey = (user: UserRef): string => `${base(user.tag)}l:${user.lockId}`;
+  const indexKey = (user: UserRef): string => `${base(user.tag)}i`;
+
+  async function run(name: SessionScriptName, keys: readonly string[], tag: string, now: number, args: readonly (string | number)[]): Promise<unknown> {
+    const script = scripts.get(name) as LoadedScript;
+    const argv = [...keys, base(tag), String(now), ...args.map(String)];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new SessionStoreError('timeout', `session store: no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([evaluate(script, argv), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function evaluate(script: LoadedScript, argv: readonly string[]): Promise<unknown> {
+    try {
+      return await client.evalsha(script.sha, script.keys, ...argv);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        try {
+          return await client.eval(script.source, script.keys, ...argv);
+        } catch (retryError) {
+          throw storeError(retryError);
+        }
+      }
+      throw storeError(error);
+    }
+  }
+
+  return {
+    async create(ref, input: CreateInput) {
+      const { binding } = input;
+      const reply = (await run('create', [sessionKey(ref), lockKey(ref), indexKey(ref)], ref.tag, input.now, [
+        ref.id,
+        input.tenant,
+        input.userId,
+        input.idleExpiresAt,
+        input.absoluteExpiresAt,
+        binding.ipMode,
+        binding.ipHashes[0] ?? '',
+        binding.fingerprintMode,
+        binding.fingerprint,
+        input.data,
+        input.maxPerUser,
+      ])) as Reply;
+      return reply[0] === 'locked' ? 'locked' : 'ok';
+    },
+
+    async validate(ref, input: ValidateInput): Promise<ValidateOutcome> {
+      const { binding, policy } = input;
+      const reply = (await run('validate', [sessionKey(ref), lockKey(ref)], ref.tag, input.now, [
+        ref.id,
+        input.idleMs,
+        ...bindingArgs(binding),
+        input.countMismatch ? '1' : '0',
+        ...policyArgs(policy),
+      ])) as Reply;
+      const status = reply[0];
+      if (status === 'valid') return { kind: 'valid', record: record(reply), viaPointer: reply[12] === '1' };
+      if (status === 'ip_mismatch' || status === 'fingerprint_mismatch') return { kind: status, lockStarted: reply[1] === '1' };
+      if (status === 'locked' || status === 'expired') return { kind: status };
+      return { kind: 'not_found' };
+    },
+
+    async read(ref, now): Promise<ReadOutcome> {
+      const reply = (await run('read', [sessionKey(ref)], ref.tag, now, [ref.id])) as Reply;
+      return reply[0] === 'found' ? { kind: 'found', record: record(reply) } : missing(reply[0]);
+    },
+
+    async update(ref, input): Promise<UpdateOutcome> {
+      const reply = (await run('update', [sessionKey(ref)], ref.tag, input.now, [ref.id, input.idleMs, input.expectedVersion, input.data])) as Reply;
+      if (reply[0] === 'ok') return { kind: 'ok', record: record(reply) };
+      return reply[0] === 'version_conflict' ? { kind: 'version_conflict' } : missing(reply[0]);
+    },
+
+    async rotate(ref, input: RotateInput): Promise<RotateOutcome> {
+      const { binding } = input;
+      const reply = (await run('rotate', [sessionKey(ref), lockKey(ref), indexKey(ref)], ref.tag, input.now, [
+        ref.id,
+        input.newId,
+        input.idleMs,
+        binding.ipMode,
+        binding.ipHashes[0] ?? '',
+        binding.fingerprintMode,
+        binding.fingerprint,
+        input.data ?? '',
+        input.expectedVersion ?? '',
+        input.absoluteMs ?? '',
+        input.graceMs,
+      ])) as Reply;
+      const status = reply[0];
+      if (status === 'ok') return { kind: 'ok', record: record(reply) };
+      if (status === 'version_conflict' || status === 'locked') return { kind: status };
+      return missing(status);
+    },
+
+    async revoke(ref) {
+      const reply = await run('revoke', [sessionKey(ref), indexKey(ref)], ref.tag, 0, [ref.id]);
+      return Number(reply) === 1;
+    },
+
+    async revokeAll(user, exceptId) {
+      return Number(await run('revokeAll', [indexKey(user), lockKey(user)], user.tag, 0, [exceptId ?? '', '0']));
+    },
+
+    async deleteUser(user) {
+      return Number(await run('revokeAll', [indexKey(user), lockKey(user)], user.tag, 0, ['', '1']));
+    },
+
+    async list(user, now) {
+      const replies = (await run('list', [indexKey(user)], user.tag, now, [])) as readonly Reply[];
+      return replies.map(record);
+    },
+
+    async lockFail(user, now, policy: LockPolicy) {
+      return lockOutcome((await run('lockFail', [lockKey(user)], user.tag, now, policyArgs(policy))) as Reply);
+    },
+
+    async lockStatus(user, now, policy: LockPolicy) {
+      return lockOutcome((await run('lockStatus', [lockKey(user)], user.tag, now, [policy.windowMs])) as Reply);
+    },
+
+    async lockReset(user, unlock) {
+      await run('lockReset', [lockKey(user)], user.tag, 0, [unlock ? '1' : '0']);
+    },
+  };
+}
+
+function bindingArgs(binding: Binding): string[] {
+  return [binding.ipMode, binding.ipHashes[0] ?? '', binding.ipHashes[1] ?? '', binding.fingerprintMode, binding.fingerprint];
+}
+
+function policyArgs(policy: LockPolicy): number[] {
+  return [policy.threshold, policy.windowMs, policy.lockMs, policy.backoffFactor, policy.maxLockMs, policy.memoryMs];
+}
+
+/** A session record from a script's reply: status, id, v, t, u, c, is, ie, ae, d, pid, pu. */
+function record(reply: Reply): StoredSession {
+  const text = (index: number): string => String(reply[index] ?? '');
+  const number = (index: number): number => Number(reply[index] ?? 0);
+  return {
+    id: text(1),
+    version: number(2),
+    tenant: text(3),
+    userId: text(4),
+    createdAt: number(5),
+    issuedAt: number(6),
+    idleExpiresAt: number(7),
+    absoluteExpiresAt: number(8),
+    data: text(9),
+    previousId: text(10),
+    previousUntil: number(11),
+  };
+}
+
+function missing(status: unknown): { readonly kind: 'not_found' } | { readonly kind: 'expired' } {
+  return status === 'expired' ? { kind: 'expired' } : { kind: 'not_found' };
+}
+
+function lockOutcome(reply: Reply): LockOutcome {
+  return { locked: reply[0] === '1', lockedUntil: Number(reply[1] ?? 0), failures: Number(reply[2] ?? 0), lockStarted: reply[3] === '1' };
+}
+
+function storeError(error: unknown): SessionStoreError {
+  const message = error instanceof Error ? error.message : String(error);
+  const replied = error instanceof Error && error.name === 'ReplyError';
+  return new SessionStoreError(replied ? 'error' : 'unavailable', `session store: ${message}`, { cause: error });
+}
