@@ -7,7 +7,7 @@
  *   npm run bench -- logger
  */
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import { createLogger } from 'bulwark/observability';
 import { machineLine, measure, table, versionOf } from './support/report.js';
 
@@ -53,35 +53,57 @@ function requestLog(sequence: number): Record<string, unknown> {
   };
 }
 
-const plain = pino({ level: 'info' }, sink());
-const pinoRedact = pino({ level: 'info', redact: { paths: ['headers.authorization', 'headers.cookie', 'headers["x-api-key"]', 'password', '*.password'] } }, sink());
-const bulwark = createLogger({ level: 'info', destination: sink() });
+const redactPaths = ['headers.authorization', 'headers.cookie', 'headers["x-api-key"]', 'password', '*.password'];
 
-// One record per task call, as in production: a fresh object every time (redactors that cache by
-// object identity would otherwise look faster than they are).
+/** The three loggers under test, all at level info, writing to `destination()`. */
+function loggers(destination: () => DestinationStream) {
+  return {
+    plain: pino({ level: 'info' }, destination()),
+    pinoRedact: pino({ level: 'info', redact: { paths: redactPaths } }, destination()),
+    bulwark: createLogger({ level: 'info', destination: destination() }),
+  };
+}
+
+// Two kinds of no-op destination: a Writable that drops each chunk (no syscall, so the loggers'
+// own work dominates: the hardest case for the ratio), and pino's sonic-boom on /dev/null (one
+// write(2) per line, as in production with a synchronous destination).
+const destinations = {
+  'sink stream': () => sink(),
+  '/dev/null': () => pino.destination({ dest: '/dev/null', sync: true }),
+};
+
+// One record per call, as in production: a fresh object every time (a redactor that cached by object
+// identity would otherwise look faster than it is). Each set runs three times and keeps each task's
+// best pass, so that a burst of load on a shared machine does not decide a ratio.
 let sequence = 0;
-const rows = await measure(
-  {
-    'pino (no redaction)': () => plain.info(requestLog(sequence++), 'request completed'),
-    'pino + redact paths': () => pinoRedact.info(requestLog(sequence++), 'request completed'),
-    'bulwark createLogger': () => bulwark.info(requestLog(sequence++), 'request completed'),
-  },
-  2000,
-);
-
-const baseline = rows.find((row) => row.name === 'pino (no redaction)')?.opsPerSecond ?? Number.NaN;
-const ours = rows.find((row) => row.name === 'bulwark createLogger')?.opsPerSecond ?? Number.NaN;
-const ratio = ours / baseline;
+const sections: string[] = [];
+const verdicts: string[] = [];
+for (const [label, destination] of Object.entries(destinations)) {
+  const { plain, pinoRedact, bulwark } = loggers(destination);
+  const tasks = {
+    [`pino (no redaction), ${label}`]: () => plain.info(requestLog(sequence++), 'request completed'),
+    [`pino + redact paths, ${label}`]: () => pinoRedact.info(requestLog(sequence++), 'request completed'),
+    [`bulwark createLogger, ${label}`]: () => bulwark.info(requestLog(sequence++), 'request completed'),
+  };
+  const passes = [await measure(tasks, 1000), await measure(tasks, 1000), await measure(tasks, 1000)];
+  const rows = passes[0]!.map((_row, index) => passes.map((pass) => pass[index]!).reduce((best, row) => (row.opsPerSecond > best.opsPerSecond ? row : best)));
+  const baselineName = `pino (no redaction), ${label}`;
+  const baseline = rows.find((row) => row.name === baselineName)?.opsPerSecond ?? Number.NaN;
+  const ours = rows.find((row) => row.name === `bulwark createLogger, ${label}`)?.opsPerSecond ?? Number.NaN;
+  const ratio = ours / baseline;
+  sections.push(table(rows, baselineName));
+  verdicts.push(`${label}: ${ratio.toFixed(2)}× plain pino's throughput (${(1 / ratio).toFixed(2)}x its cost) — ${ratio >= 0.83 ? 'met' : 'NOT met'}`);
+}
 
 console.log(`## Logger: redacting logger vs pino
 
 \`npm run bench -- logger\` · ${machineLine()} · pino ${versionOf('pino')}
 
-One 20-field request log per call (nested \`headers\` with an \`authorization\` bearer token),
-written to a sink stream that drops the bytes. "pino + redact paths" only redacts the listed paths;
-Bulwark redacts secret keys at any depth in any case, and scrubs credential-looking values.
+One 20-field request log per call (nested \`headers\` with an \`authorization\` bearer token), at
+level info. "pino + redact paths" only redacts the five paths it is given; Bulwark redacts secret
+keys at any depth in any case and scrubs credential-looking values in every string and the message.
 
-${table(rows, 'pino (no redaction)')}
+${sections.join('\n\n')}
 
-Verdict: Bulwark runs at ${ratio.toFixed(2)}× plain pino's throughput (${(1 / ratio).toFixed(2)}x its cost); target ≥ 0.83× (within 1.2x): ${ratio >= 0.83 ? 'met' : 'NOT met'}.
+Verdict (target: Bulwark ≥ 0.83× plain pino, i.e. within 1.2x): ${verdicts.join('; ')}.
 `);
