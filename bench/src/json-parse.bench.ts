@@ -55,6 +55,7 @@ const parseDefault = createJsonParser();
 const parsePrescanAlways = createJsonParser({ prescanAboveBytes: 0 });
 const parsePrescanNever = createJsonParser({ prescanAboveBytes: Number.POSITIVE_INFINITY });
 const sjsonOptions = { protoAction: 'error', constructorAction: 'error' } as const;
+const ROUNDS = 3;
 
 async function section(label: string, text: string): Promise<{ text: string; rows: Row[] }> {
   const bytes = Buffer.from(text);
@@ -64,19 +65,25 @@ async function section(label: string, text: string): Promise<{ text: string; row
   if (!ours.ok || JSON.stringify(ours.value) !== expected) throw new Error(`parseJsonSafe disagrees on the ${label} payload`);
   if (JSON.stringify(sjson.parse(text, sjsonOptions)) !== expected) throw new Error(`secure-json-parse disagrees on the ${label} payload`);
 
-  const rows = await measure(
-    {
-      'JSON.parse (string)': () => JSON.parse(text),
-      'parseJsonSafe (string)': () => parseDefault(text),
-      'secure-json-parse (string)': () => sjson.parse(text, sjsonOptions),
-      'parseJsonSafe, always pre-scan (string)': () => parsePrescanAlways(text),
-      'parseJsonSafe, never pre-scan (string)': () => parsePrescanNever(text),
-      'JSON.parse (Buffer)': () => JSON.parse(bytes.toString('utf8')),
-      'parseJsonSafe (Buffer)': () => parseDefault(bytes),
-      'secure-json-parse (Buffer)': () => sjson.parse(bytes, sjsonOptions),
-    },
-    label === '1 KB' ? 1000 : 2000,
-  );
+  const tasks: Record<string, () => unknown> = {
+    'JSON.parse (string)': () => JSON.parse(text),
+    'parseJsonSafe (string)': () => parseDefault(text),
+    'secure-json-parse (string)': () => sjson.parse(text, sjsonOptions),
+    'parseJsonSafe, always pre-scan (string)': () => parsePrescanAlways(text),
+    'parseJsonSafe, never pre-scan (string)': () => parsePrescanNever(text),
+    'JSON.parse (Buffer)': () => JSON.parse(bytes.toString('utf8')),
+    'parseJsonSafe (Buffer)': () => parseDefault(bytes),
+    'secure-json-parse (Buffer)': () => sjson.parse(bytes, sjsonOptions),
+  };
+  // Best of several rounds per task: on a shared machine a neighbour's burst lowers one round, not all.
+  const best = new Map<string, Row>();
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const row of await measure(tasks, label === '1 KB' ? 600 : 1000)) {
+      const previous = best.get(row.name);
+      if (previous === undefined || row.opsPerSecond > previous.opsPerSecond) best.set(row.name, row);
+    }
+  }
+  const rows = [...best.values()];
   return { text: `### ${label} payload (${bytes.byteLength} bytes)\n\n${table(rows, 'JSON.parse (string)')}`, rows };
 }
 
@@ -108,7 +115,7 @@ parseJsonSafe enforces size (1 MiB), depth (64), total keys (10 000), forbidden 
 to 64 KiB are parsed natively and the tree is checked after; larger ones are checked on their bytes
 before JSON.parse (the "always/never pre-scan" rows force one strategy). secure-json-parse checks
 \`__proto__\` and \`constructor\` only (regexes after JSON.parse); JSON.parse checks nothing. Ratios are
-throughput against JSON.parse on a string; the Buffer rows include UTF-8 decoding.
+throughput against JSON.parse on a string (best of ${ROUNDS} rounds each); the Buffer rows include UTF-8 decoding.
 
 ${sections.map((entry) => entry.text).join('\n\n')}
 

@@ -41,6 +41,14 @@ describe('createClientIpResolver', () => {
     expect(resolve('10.0.0.1', ' 203.0.113.9 ,\t, 10.0.0.2 ,')).toBe('203.0.113.9');
   });
 
+  it('terminates on leading, doubled and lone commas (regression: a leading comma looped forever)', () => {
+    const resolve = createClientIpResolver({ trustedProxies: ['0.0.0.0/0', '::/0'] });
+    expect(resolve('10.0.0.1', ',203.0.113.9')).toBe('203.0.113.9');
+    expect(resolve('10.0.0.1', ',,')).toBe('10.0.0.1');
+    expect(resolve('10.0.0.1', [',', ', 203.0.113.9', ''])).toBe('203.0.113.9');
+    expect(resolve('10.0.0.1', ',')).toBe('10.0.0.1');
+  });
+
   it('stops at an invalid entry and returns the last valid hop, never the garbage', () => {
     const resolve = createClientIpResolver({ trustedProxies: ['10.0.0.0/8'] });
     expect(resolve('10.0.0.1', '203.0.113.9, not-an-ip')).toBe('10.0.0.1');
@@ -121,7 +129,7 @@ describe('createClientIpResolver', () => {
   it('never throws and always returns a string for arbitrary header content', () => {
     const resolve = createClientIpResolver({ trustedProxies: ['0.0.0.0/0', '::/0'] });
     fc.assert(
-      fc.property(fc.option(fc.string(), { nil: undefined }), fc.oneof(fc.string(), fc.array(fc.string())), (remote, header) => {
+      fc.property(fc.option(fc.oneof(fc.string(), fc.ipV4(), fc.ipV6()), { nil: undefined }), fc.oneof(fc.string(), fc.array(fc.string()), fc.tuple(fc.array(fc.oneof(fc.constant(''), fc.constant(','), fc.ipV4(), fc.ipV6(), fc.string())), fc.constantFrom(',', ', ', ',,')).map(([parts, separator]) => parts.join(separator))), (remote, header) => {
         expect(typeof resolve(remote, header)).toBe('string');
       }),
     );

@@ -110,14 +110,14 @@ class ForwardedForReader {
   next(): string | undefined {
     while (this.valueIndex >= 0) {
       const value = this.values[this.valueIndex];
-      if (typeof value !== 'string' || this.end < 0) {
+      if (typeof value !== 'string' || this.end <= 0) {
         this.advanceValue();
         continue;
       }
       const comma = value.lastIndexOf(',', this.end - 1);
       const entry = value.slice(comma + 1, this.end).trim();
-      this.end = comma;
       if (comma === -1) this.advanceValue();
+      else this.end = comma;
       if (entry.length > 0) return entry;
     }
     return undefined;

@@ -116,6 +116,8 @@ describe.each(strategies)('parseJsonSafe with %s', (_label, strategy) => {
     // The default 1 MiB: an oversized body is refused before it is looked at.
     expect(parse(Buffer.alloc(1024 * 1024 + 1, 0x20))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(parse(' '.repeat(1024 * 1024 + 1))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    // 100 MiB (never touched: allocUnsafeSlow leaves the pages uncommitted) is refused on its length.
+    expect(parse(Buffer.allocUnsafeSlow(100 * 1024 * 1024))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });
 
   it('refuses invalid UTF-8 bytes', () => {

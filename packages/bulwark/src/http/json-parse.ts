@@ -102,7 +102,7 @@ export function createJsonParser(options: JsonParseOptions = {}): JsonParser {
   const limits: ScanLimits = { maxDepth, maxKeys, forbidden };
   // Below this many UTF-16 code units a string is certainly within both byte thresholds (≤ 3 bytes each).
   const surelySmallLength = Math.floor(Math.min(maxBytes, prescanAboveBytes) / 3);
-  const tooLarge = failure('PAYLOAD_TOO_LARGE', `JSON body exceeds ${maxBytes} bytes`);
+  const tooLarge = Object.freeze(failure('PAYLOAD_TOO_LARGE', `JSON body exceeds ${maxBytes} bytes`));
 
   /** Native parse, then the limits on the tree (the fast path for bodies that were not pre-scanned). */
   function parseAndWalk(text: string): JsonParseResult {
