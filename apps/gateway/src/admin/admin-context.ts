@@ -23,7 +23,7 @@ export interface AdminServices {
   readonly revocation: RevocationBus;
   readonly audit: AuditLog;
   /** The database of the key store and the audit log: changes and their entries share a transaction. */
-  readonly sql: SqlClient;
+  readonly sql: SqlClient | undefined;
   readonly breakers: BreakerSet;
   readonly limiters: LimiterSet;
   readonly logger: LoggerLike;

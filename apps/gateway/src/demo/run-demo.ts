@@ -1,3 +1,4 @@
+import { createApiKeyAdmin } from 'bulwark/auth';
 import type { CliIo } from '../cli.js';
 import { adminBuiltins } from '../admin/register.js';
 import { runUntilSignal, type SignalSource } from '../lifecycle/signals.js';
@@ -28,15 +29,14 @@ export async function runDemo(options: { readonly io: CliIo; readonly cwd: strin
   }
   const { running } = started;
   try {
-    const { keyStore, audit } = running.services;
-    const keys = await audit.withTransaction(async (tx) => {
-      const admin = await keyStore.create({ name: 'demo admin', tenant: 'demo', env: 'test', scopes: ['admin', 'demo'] }, tx);
-      const signer = await keyStore.create({ name: 'demo signer', tenant: 'demo', env: 'test', scopes: ['demo'], signing: { algorithm: 'hmac-sha256' } }, tx);
-      for (const created of [admin, signer]) {
-        await audit.append({ actor: 'system', action: 'api_key.create', target: created.record.id, outcome: 'success', input: { name: created.record.name, reason: 'demo start' } }, tx);
-      }
-      return { admin, signer };
-    });
+    const { keyStore, audit, database, revocation } = running.services;
+    // Created like the admin API does: audited, in the same transaction as the key.
+    const admin = createApiKeyAdmin({ store: keyStore, audit, sql: database, revocation });
+    const actor = { actor: 'system:demo' };
+    const keys = {
+      admin: await admin.create({ name: 'demo admin', tenant: 'demo', env: 'test', scopes: ['admin', 'demo'] }, actor),
+      signer: await admin.create({ name: 'demo signer', tenant: 'demo', env: 'test', scopes: ['demo'], signing: { algorithm: 'hmac-sha256' } }, actor),
+    };
     io.stdout.write(nextSteps({ gatewayUrl: running.url, upstreamUrl: upstream.url, adminKey: keys.admin.key, signingKeyId: keys.signer.record.id, signingSecret: keys.signer.signingSecret ?? '' }));
   } catch (error) {
     io.stderr.write(`bulwark start --demo: could not create the demo keys: ${(error as Error).message}\n`);

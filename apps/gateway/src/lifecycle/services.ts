@@ -7,6 +7,7 @@ import {
   createMemoryRevocationBus,
   createRedisReplayStore,
   createRevocationBus,
+  createMemoryKeyStore,
   createSqlKeyStore,
   type ApiKeyVerifier,
   type KeyStore,
@@ -14,7 +15,7 @@ import {
   type ReplayStore,
   type RevocationBus,
 } from 'bulwark/auth';
-import { auditChainKeys, createSqlAuditLog, type SqlAuditLog } from 'bulwark/audit';
+import { auditChainKeys, createMemoryAuditLog, createSqlAuditLog, type AuditLog } from 'bulwark/audit';
 import { createKeyring, parseMasterKey, type Keyring } from 'bulwark/crypto';
 import { createRedactor, type LoggerLike } from 'bulwark/observability';
 import { createMemoryStore, createRedisStore, createResilientStore, RATE_LIMIT_REDIS_OPTIONS, type RateLimitStore } from 'bulwark/ratelimit';
@@ -26,8 +27,11 @@ import type { GatewayConfig } from '../config/resolve.js';
 import type { HealthCheck } from '../health/health-check.js';
 import { createLimiterSet, type LimiterSet } from '../limits/limiter-set.js';
 
-/** Where the database lives. */
-export type DatabaseChoice = { readonly url: string; readonly schema?: string } | { readonly dataDir: string } | { readonly memory: true };
+/**
+ * Where API keys and the audit log live: PostgreSQL, embedded PGlite in a directory (or in memory),
+ * or — tests only — no database at all (in-process key store and audit log).
+ */
+export type DatabaseChoice = { readonly url: string; readonly schema?: string } | { readonly dataDir: string } | { readonly memory: true } | { readonly inProcess: true };
 
 export interface ServicesOptions {
   readonly config: GatewayConfig;
@@ -49,10 +53,11 @@ export interface ServicesOptions {
  */
 export interface GatewayServices {
   readonly keyring: Keyring;
-  readonly database: Database;
+  /** The database of the key store and the audit log; `undefined` with in-process stores. */
+  readonly database: Database | undefined;
   readonly keyStore: KeyStore;
-  /** The tamper-evident audit log (admin changes are written in the same transaction). */
-  readonly audit: SqlAuditLog;
+  /** The tamper-evident audit log (admin changes are written in the same transaction as the change). */
+  readonly audit: AuditLog;
   readonly apiKeys: ApiKeyVerifier;
   readonly revocation: RevocationBus;
   readonly lastUsed: LastUsedRecorder;
@@ -77,11 +82,14 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     previous: options.previousMasterKey === undefined ? undefined : parseMasterKey(options.previousMasterKey),
   });
 
-  const database = await openDatabase({ ...databaseOptions(options.database), logger });
-  const closers: (() => Promise<void>)[] = [() => database.close()];
+  const choice = options.database;
+  const database = 'inProcess' in choice ? undefined : await openDatabase({ ...databaseOptions(choice), logger });
+  const closers: (() => Promise<void>)[] = database === undefined ? [] : [() => database.close()];
   try {
-    const keyStore = createSqlKeyStore({ sql: database, pepper: keyring.subkey('api-key-pepper'), encryptor: keyring });
-    const audit = createSqlAuditLog({ sql: database, ...auditChainKeys(keyring), redact: createRedactor(), registry, logger });
+    const pepper = keyring.subkey('api-key-pepper');
+    const auditOptions = { ...auditChainKeys(keyring), redact: createRedactor(), registry, logger };
+    const keyStore = database === undefined ? createMemoryKeyStore({ pepper, encryptor: keyring }) : createSqlKeyStore({ sql: database, pepper, encryptor: keyring });
+    const audit = database === undefined ? createMemoryAuditLog(auditOptions) : createSqlAuditLog({ sql: database, ...auditOptions });
 
     let redis: Redis | undefined;
     let revocation: RevocationBus;
@@ -124,16 +132,17 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     const limiters = createLimiterSet({ store: rateLimitStore, expectedInstances: redisConfig?.expectedInstances ?? 1, registry, logger });
     closers.unshift(async () => limiters.dispose());
 
-    const checks: HealthCheck[] = [
-      {
+    const checks: HealthCheck[] = [];
+    if (database !== undefined) {
+      checks.push({
         name: 'database',
         required: true,
         check: async () => {
           await database.query('SELECT 1');
           return true;
         },
-      },
-    ];
+      });
+    }
     if (redis !== undefined) {
       const client = redis;
       checks.push({ name: 'redis', required: redisConfig?.required ?? true, check: async () => (await client.ping()) === 'PONG' });
@@ -157,7 +166,7 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
       summary: () => ({
         stores: {
           rateLimits: rateLimitStore.name,
-          database: database.dialect,
+          database: database?.dialect ?? 'in-process (no database)',
           redis: redis === undefined ? 'not configured (memory stores: one instance only)' : redis.status,
           ...('stats' in rateLimitStore && typeof rateLimitStore.stats === 'function' ? { rateLimitStats: (rateLimitStore.stats as () => unknown)() } : {}),
         },
@@ -196,7 +205,7 @@ function readyWithin(client: Redis, timeoutMs: number): Promise<boolean> {
   });
 }
 
-function databaseOptions(choice: DatabaseChoice): { url?: string; schema?: string; dataDir?: string; memory?: boolean } {
+function databaseOptions(choice: Exclude<DatabaseChoice, { readonly inProcess: true }>): { url?: string; schema?: string; dataDir?: string; memory?: boolean } {
   if ('url' in choice) return { url: choice.url, ...(choice.schema === undefined ? {} : { schema: choice.schema }) };
   if ('dataDir' in choice) return { dataDir: choice.dataDir };
   return { memory: true };

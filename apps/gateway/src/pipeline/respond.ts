@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, toApiError, toProblem, type ApiError } from 'bulwark/errors';
 import type { Exchange } from './exchange.js';
 
@@ -42,6 +42,7 @@ export function writeProblem(response: ServerResponse, thrown: unknown, options:
 
 /** Answers an exchange with a problem and records it for the access log. */
 export function failExchange(exchange: Exchange, thrown: unknown, exposeErrors: boolean): void {
+  closeIfBodyUnread(exchange.request, exchange.response);
   const error = writeProblem(exchange.response, thrown, { requestId: exchange.requestId, exposeErrors, extraHeaders: exchange.limitHeaders });
   exchange.error = error;
   exchange.status = error.status;
@@ -49,3 +50,13 @@ export function failExchange(exchange: Exchange, thrown: unknown, exposeErrors: 
 
 /** The `ApiError` behind anything thrown (for logs and metrics). */
 export { toApiError };
+
+/**
+ * When a request is refused before its body was read, the connection is closed after the answer
+ * instead of reading (and discarding) a body of any size.
+ */
+export function closeIfBodyUnread(request: IncomingMessage, response: ServerResponse): void {
+  if (response.headersSent || request.complete) return;
+  const length = request.headers['content-length'];
+  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) response.setHeader('connection', 'close');
+}

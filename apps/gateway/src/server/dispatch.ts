@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, toApiError } from 'bulwark/errors';
 import { HANDLED } from '../pipeline/compiled-route.js';
 import { Exchange } from '../pipeline/exchange.js';
-import { failExchange, writeProblem } from '../pipeline/respond.js';
+import { closeIfBodyUnread, failExchange, writeProblem } from '../pipeline/respond.js';
 import type { RequestRecorder } from '../observability/request-recorder.js';
 import { isUnambiguousPath } from '../routing/path-guard.js';
 import type { RouteTable } from './route-table.js';
@@ -53,7 +53,6 @@ export function createDispatcher(options: DispatcherOptions): (request: Incoming
       }
       await exchange.route.terminal(exchange);
     } catch (error) {
-      closeIfBodyUnread(exchange.request, exchange.response);
       failExchange(exchange, error, table.config.server.exposeErrors);
     } finally {
       record(exchange);
@@ -106,16 +105,6 @@ export function createDispatcher(options: DispatcherOptions): (request: Incoming
       if (!response.headersSent) writeProblem(response, toApiError(error), { requestId, exposeErrors: false });
     });
   };
-}
-
-/**
- * When a request is refused before its body was read, the connection is closed after the answer
- * instead of reading (and discarding) a body of any size.
- */
-function closeIfBodyUnread(request: IncomingMessage, response: ServerResponse): void {
-  if (response.headersSent || request.complete) return;
-  const length = request.headers['content-length'];
-  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) response.setHeader('connection', 'close');
 }
 
 function pathOf(url: string): string {

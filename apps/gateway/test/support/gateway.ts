@@ -58,7 +58,10 @@ export function configFrom(tree: unknown, env: Readonly<Record<string, string>>)
   return result.config;
 }
 
-/** Starts a real gateway (admin API included) on a free port with an in-memory PGlite database. */
+/**
+ * Starts a real gateway (admin API included) on a free port. API keys and the audit log are
+ * in-process unless `database` says otherwise (PGlite takes seconds to start on a busy machine).
+ */
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const env = testEnv(options.env);
   const logs = new LogCapture();
@@ -69,7 +72,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     cwd: process.cwd(),
     ...(config === undefined ? { configPath: options.configPath } : { config }),
     logger,
-    database: options.database ?? { memory: true },
+    database: options.database ?? { inProcess: true },
     builtins: adminBuiltins,
   });
   if (!started.ok) throw new Error(`test gateway did not start:\n${started.message}`);
