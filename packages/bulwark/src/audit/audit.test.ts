@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createPostgresClient } from '../sql/postgres.js';
-import { openTestPglite, openTestPostgres, TEST_POSTGRES_URL } from '../sql/test-databases.js';
-import type { TestDatabase } from '../sql/test-databases.js';
+import { openTestPglite, openTestPostgres, TEST_POSTGRES_URL } from '../../test/sql/test-databases.js';
+import type { TestDatabase } from '../../test/sql/test-databases.js';
 import { AUDIT_GENESIS_HASH } from './audit-entry.js';
-import { auditContract, testRedact } from './audit.contract.js';
-import type { AuditHarness } from './audit.contract.js';
+import { auditContract, testRedact } from '../../test/audit/audit.contract.js';
+import type { AuditHarness } from '../../test/audit/audit.contract.js';
 import { createMemoryAuditLog, createMemoryAuditStorage } from './audit-memory.js';
 import type { MemoryAuditStorage } from './audit-memory.js';
 import { createSqlAuditLog } from './audit-sql.js';

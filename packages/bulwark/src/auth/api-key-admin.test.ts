@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testRedact } from '../audit/audit.contract.js';
+import { testRedact } from '../../test/audit/audit.contract.js';
 import { createMemoryAuditLog } from '../audit/audit-memory.js';
 import { createSqlAuditLog } from '../audit/audit-sql.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { createKeyring } from '../crypto/index.js';
 import { createMetricsRegistry } from '../observability/metrics-registry.js';
 import type { SqlClient } from '../sql/sql-client.js';
-import { openTestPglite } from '../sql/test-databases.js';
-import type { TestDatabase } from '../sql/test-databases.js';
+import { openTestPglite } from '../../test/sql/test-databases.js';
+import type { TestDatabase } from '../../test/sql/test-databases.js';
 import { createApiKeyAdmin } from './api-key-admin.js';
 import { createApiKeyVerifier } from './api-key-verifier.js';
 import type { KeyStore } from './key-store.js';

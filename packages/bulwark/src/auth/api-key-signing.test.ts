@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createKeyring } from '../crypto/index.js';
 import { createSigningKeyLookup } from './api-key-signing.js';
 import { createMemoryKeyStore } from './key-store-memory.js';
-import { testClock } from './key-store.contract.js';
+import { testClock } from '../../test/auth/key-store.contract.js';
 import { createMemoryRevocationBus } from './revocation.js';
 
 const keyring = createKeyring({ current: randomBytes(32) });

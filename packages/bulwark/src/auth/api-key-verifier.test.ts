@@ -7,7 +7,7 @@ import { createApiKeyVerifier } from './api-key-verifier.js';
 import type { ApiKeyVerifierOptions } from './api-key-verifier.js';
 import type { KeyStore } from './key-store.js';
 import { createMemoryKeyStore } from './key-store-memory.js';
-import { testClock } from './key-store.contract.js';
+import { testClock } from '../../test/auth/key-store.contract.js';
 import { createMemoryRevocationBus } from './revocation.js';
 
 const pepper = randomBytes(32);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { SqlClient } from '../sql/sql-client.js';
-import { openTestPglite, openTestPostgres } from '../sql/test-databases.js';
-import type { TestDatabase } from '../sql/test-databases.js';
-import { keyStoreContract } from './key-store.contract.js';
+import { openTestPglite, openTestPostgres } from '../../test/sql/test-databases.js';
+import type { TestDatabase } from '../../test/sql/test-databases.js';
+import { keyStoreContract } from '../../test/auth/key-store.contract.js';
 import { createMemoryKeyStore } from './key-store-memory.js';
 import { createSqlKeyStore } from './key-store-sql.js';
 

@@ -1,3 +1,4 @@
+import './cjs-conditions.test-support.js';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BULWARK_MIGRATIONS, createPostgresClient, isUniqueViolation, migrate, openDatabase } from './index.js';
 import type { Migration, SqlClient } from './index.js';
-import { openTestPglite, openTestPostgres, TEST_POSTGRES_URL } from './test-databases.js';
-import type { TestDatabase } from './test-databases.js';
+import { openTestPglite, openTestPostgres, TEST_POSTGRES_URL } from '../../test/sql/test-databases.js';
+import type { TestDatabase } from '../../test/sql/test-databases.js';
 
 const backends: Array<[string, () => Promise<TestDatabase>]> = [
   ['PGlite', openTestPglite],

@@ -4,12 +4,12 @@
  */
 import { generateKeyPairSync, randomBytes, sign, verify as verifySignature } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createKeyring } from '../crypto/index.js';
-import { hashApiKey } from './api-key-hash.js';
-import { parseApiKey } from './api-key-format.js';
-import { apiKeyStatus } from './key-store.js';
-import type { KeyStore } from './key-store.js';
-import type { KeyStoreOptions } from './key-store-records.js';
+import { createKeyring } from '../../src/crypto/index.js';
+import { hashApiKey } from '../../src/auth/api-key-hash.js';
+import { parseApiKey } from '../../src/auth/api-key-format.js';
+import { apiKeyStatus } from '../../src/auth/key-store.js';
+import type { KeyStore } from '../../src/auth/key-store.js';
+import type { KeyStoreOptions } from '../../src/auth/key-store-records.js';
 
 export interface KeyStoreHarness {
   /** A store over the suite's shared backend. */

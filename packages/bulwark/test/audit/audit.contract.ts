@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditLog, AuditLogOptions } from './audit-log.js';
-import { AUDIT_GENESIS_HASH } from './audit-entry.js';
+import type { AuditLog, AuditLogOptions } from '../../src/audit/audit-log.js';
+import { AUDIT_GENESIS_HASH } from '../../src/audit/audit-entry.js';
 
 export interface AuditHarness {
   create(options: AuditLogOptions): AuditLog;

@@ -1,10 +1,10 @@
 /**
- * Test support (not exported from `bulwark/sql`): databases for contract suites. PostgreSQL gets a
+ * Test support (outside src/, so never built or published): databases for contract suites. PostgreSQL gets a
  * unique schema per call, dropped afterwards, so parallel test files never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
-import { openDatabase } from './open-database.js';
-import type { Database } from './open-database.js';
+import { openDatabase } from '../../src/sql/open-database.js';
+import type { Database } from '../../src/sql/open-database.js';
 
 /** The machine's PostgreSQL (trust auth), overridable for other set-ups. */
 export const TEST_POSTGRES_URL = process.env.BULWARK_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
