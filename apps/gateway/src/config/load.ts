@@ -54,7 +54,10 @@ export function validateConfigTree(tree: unknown, env: Environment): ConfigResul
   const withEnvironment = applyEnvironment(interpolated.value as Record<string, unknown>, env);
   const parsed = configSchema.safeParse(withEnvironment);
   if (!parsed.success) {
-    return { ok: false, problems: [...interpolated.problems, ...issuesToProblems(parsed.error.issues)] };
+    // A value left empty by a missing variable fails the schema too: report the variable only.
+    const missing = new Set(interpolated.problems.map((problem) => problem.path));
+    const schemaProblems = issuesToProblems(parsed.error.issues).filter((problem) => !missing.has(problem.path));
+    return { ok: false, problems: [...interpolated.problems, ...schemaProblems, ...referenceProblems(withEnvironment)] };
   }
   const resolved = resolveConfig(parsed.data);
   const problems = [...interpolated.problems, ...resolved.problems];
@@ -87,5 +90,24 @@ function issuesToProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] 
     }
     problems.push({ path: formatPath(issue.path), message: issue.message });
   }
+  return problems;
+}
+
+/**
+ * The reference checks that still make sense when the schema failed (so that one run lists them
+ * too): routes naming an upstream that is not declared.
+ */
+function referenceProblems(tree: Readonly<Record<string, unknown>>): ConfigProblem[] {
+  const upstreams = tree.upstreams;
+  const routes = tree.routes;
+  if (upstreams === null || typeof upstreams !== 'object' || !Array.isArray(routes)) return [];
+  const declared = Object.keys(upstreams);
+  const problems: ConfigProblem[] = [];
+  routes.forEach((route: unknown, index) => {
+    const name = route !== null && typeof route === 'object' ? (route as { upstream?: unknown }).upstream : undefined;
+    if (typeof name === 'string' && !Object.prototype.hasOwnProperty.call(upstreams, name)) {
+      problems.push({ path: `routes[${index}].upstream`, message: `unknown upstream "${name}" (declared: ${declared.join(', ')})` });
+    }
+  });
   return problems;
 }

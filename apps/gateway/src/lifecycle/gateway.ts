@@ -188,6 +188,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (outcome === 'expired') {
           logger.warn({ inFlight: runtime.inFlight, shutdownTimeoutMs: deadline }, 'shutdown deadline reached: closing the remaining connections');
           server.server.closeAllConnections();
+        } else {
+          // Keep-alive connections whose last request finished during the drain are idle now.
+          server.server.closeIdleConnections();
         }
         clearTimeout(timer);
         await closed;

@@ -12,13 +12,25 @@ import { startGateway, type RunningGateway } from '../../src/lifecycle/start.js'
 export class LogCapture extends Writable {
   readonly lines: Record<string, unknown>[] = [];
   readonly raw: string[] = [];
+  private readonly waiters: { readonly message: string; readonly from: number; readonly resolve: (line: Record<string, unknown>) => void }[] = [];
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line === '') continue;
       this.raw.push(line);
-      this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      this.lines.push(parsed);
+      for (const waiter of this.waiters.filter((candidate) => candidate.message === parsed.msg)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(parsed);
+      }
     }
     callback();
+  }
+
+  /** Resolves with the next line whose message is `message` (written after this call). */
+  next(message: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => this.waiters.push({ message, from: this.lines.length, resolve }));
   }
 }
 
