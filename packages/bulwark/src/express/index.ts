@@ -9,3 +9,5 @@ export * from './raw-body.js';
 export * from './signatures.js';
 export * from './webhooks.js';
 export * from './ratelimit.js';
+export * from './session.js';
+export * from './csrf.js';
