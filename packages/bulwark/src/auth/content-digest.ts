@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { parseDictionary } from 'structured-headers';
 import { safeEqual } from './safe-equal.js';
 
@@ -27,8 +27,15 @@ export type ContentDigestCheck =
 
 /** The digest of `body` with `algorithm`, as raw bytes. */
 export function digestOf(body: Uint8Array | string, algorithm: ContentDigestAlgorithm): Buffer {
-  return createHash(NODE_HASH[algorithm]).update(body).digest();
+  return hash(NODE_HASH[algorithm], body, 'buffer');
 }
+
+/**
+ * The one-member header every signer sends (`sha-256=:<base64>:`), matched exactly; anything else
+ * (several members, parameters, other algorithms) goes to the structured-field parser. Saves the
+ * parser's cost on the hot path of every signed request with a body.
+ */
+const SINGLE_DIGEST = /^(sha-256|sha-512)=:([A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==):$/;
 
 /**
  * The `Content-Digest` value for `body`: `sha-256=:<base64>:` (one member per algorithm, in order).
@@ -47,6 +54,18 @@ export function contentDigest(body: Uint8Array | string, algorithms: readonly Co
 }
 
 /**
+ * The algorithm and claimed bytes of a one-member `Content-Digest` of the right length, the form
+ * every signer sends; `undefined` for any other header (let {@link checkContentDigest} parse it).
+ */
+export function readSingleContentDigest(header: string): { readonly algorithm: ContentDigestAlgorithm; readonly claimed: Buffer } | undefined {
+  const single = SINGLE_DIGEST.exec(header);
+  if (single === null) return undefined;
+  const algorithm = single[1] as ContentDigestAlgorithm;
+  const claimed = Buffer.from(single[2] as string, 'base64');
+  return claimed.byteLength === DIGEST_BYTES[algorithm] ? { algorithm, claimed } : undefined;
+}
+
+/**
  * Recomputes the digest of the bytes received and compares it with the header. Unknown algorithms
  * in the header are ignored (RFC 9530 §2); every supported one present must match. Never throws.
  *
@@ -54,6 +73,8 @@ export function contentDigest(body: Uint8Array | string, algorithms: readonly Co
  * checkContentDigest(request.headers['content-digest'], rawBody) === 'match'
  */
 export function checkContentDigest(header: string, body: Uint8Array | string): ContentDigestCheck {
+  const single = readSingleContentDigest(header);
+  if (single !== undefined) return safeEqual(single.claimed, digestOf(body, single.algorithm)) ? 'match' : 'mismatch';
   let members;
   try {
     members = parseDictionary(header);

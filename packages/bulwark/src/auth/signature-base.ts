@@ -1,4 +1,5 @@
 import { parseDictionary, parseItem, parseList, serializeDictionary, serializeInnerList, serializeItem, serializeList } from 'structured-headers';
+import { serializeSignatureItem } from './signature-serialize.js';
 import type { BareItem } from 'structured-headers';
 import { headerLines, type HeaderBag } from './signature-headers.js';
 import type { SignatureTarget } from './signature-target.js';
@@ -79,7 +80,7 @@ export function isSupportedComponent(name: string, parameters: ReadonlyMap<strin
 
 /** The identifier of a component as it appears in the signature base and in `Signature-Input`. */
 export function componentIdentifier(name: string, parameters: ReadonlyMap<string, BareItem> = new Map()): string {
-  return serializeItem([name, new Map(parameters)]);
+  return serializeSignatureItem([name, new Map(parameters)]);
 }
 
 /** The value of one derived component (§2.2). */

@@ -1,6 +1,7 @@
-import { parseDictionary, serializeInnerList } from 'structured-headers';
+import { parseDictionary } from 'structured-headers';
 import type { BareItem, Dictionary, InnerList, Item } from 'structured-headers';
-import { componentIdentifier, isSupportedComponent, type CoveredComponent } from './signature-base.js';
+import { isSupportedComponent, type CoveredComponent } from './signature-base.js';
+import { serializeSignatureItem, serializeSignatureParams } from './signature-serialize.js';
 
 /**
  * Parsing `Signature-Input` and `Signature` (RFC 9421 §4) with the `structured-headers` package,
@@ -49,6 +50,8 @@ export function parseSignatureDictionary(header: string): Dictionary | undefined
  * numbers and keys cannot hold them), so this is exact.
  */
 function countTopLevelMembers(header: string): number {
+  // No comma at all (one signature, the usual case): one member, nothing to scan.
+  if (!header.includes(',')) return header.trim() === '' ? 0 : 1;
   let members = header.trim() === '' ? 0 : 1;
   let inString = false;
   let depth = 0;
@@ -78,12 +81,11 @@ export function readSignatureInput(label: string, member: Item | InnerList): Sig
   const [items, parameters] = member;
   if (!Array.isArray(items)) return undefined;
   const components: CoveredComponent[] = [];
-  const seen = new Set<string>();
   for (const [name, componentParameters] of items) {
     if (typeof name !== 'string' || !isSupportedComponent(name, componentParameters)) return undefined;
-    const identifier = componentIdentifier(name, componentParameters);
-    if (seen.has(identifier)) return undefined;
-    seen.add(identifier);
+    const identifier = serializeSignatureItem([name, componentParameters]);
+    // A handful of components: a linear scan beats allocating a Set per request.
+    if (components.some((component) => component.identifier === identifier)) return undefined;
     components.push({ name, parameters: componentParameters, identifier });
   }
   const input: { -readonly [K in keyof SignatureInput]?: SignatureInput[K] } = { label, components };
@@ -98,7 +100,7 @@ export function readSignatureInput(label: string, member: Item | InnerList): Sig
     // Other parameters are extensions (RFC 9421 §2.3): they stay in the signed `@signature-params`.
   }
   try {
-    input.signatureParams = serializeInnerList(member as InnerList);
+    input.signatureParams = serializeSignatureParams(member as InnerList, components.map((component) => component.identifier));
   } catch {
     return undefined;
   }
@@ -109,10 +111,21 @@ function isTimestamp(value: BareItem): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TIMESTAMP;
 }
 
-/** The signature bytes of `label` in the `Signature` dictionary, or `undefined` when it is not a byte sequence. */
-export function readSignatureValue(signatures: Dictionary, label: string): Buffer | undefined {
-  const member = signatures.get(label);
-  if (member === undefined) return undefined;
-  const value = member[0];
-  return value instanceof ArrayBuffer ? Buffer.from(value) : undefined;
+/**
+ * The `Signature` field as label → signature bytes (`null` for a member that is not a byte
+ * sequence). The shape every signer sends — one `label=:<base64>:` member — is matched exactly and
+ * decoded directly; anything else goes to the structured-field parser, duplicates refused as above.
+ * `undefined` when the field does not parse.
+ */
+export function parseSignatureValues(header: string): Map<string, Buffer | null> | undefined {
+  const single = SINGLE_SIGNATURE.exec(header);
+  if (single !== null) return new Map([[single[1] as string, Buffer.from(single[2] as string, 'base64')]]);
+  const dictionary = parseSignatureDictionary(header);
+  if (dictionary === undefined) return undefined;
+  const values = new Map<string, Buffer | null>();
+  for (const [label, [value]] of dictionary) values.set(label, value instanceof ArrayBuffer ? Buffer.from(value) : null);
+  return values;
 }
+
+/** `label=:<base64>:` with canonical base64 (padding included), as RFC 8941 serialises a byte sequence. */
+const SINGLE_SIGNATURE = /^([a-z*][a-z0-9_.*-]{0,63})=:((?:[A-Za-z0-9+/]{4}){0,256}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?):$/;

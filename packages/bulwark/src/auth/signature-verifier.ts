@@ -2,12 +2,12 @@ import { createHmac, verify as verifyAsymmetric } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Dictionary } from 'structured-headers';
 import { silentLogger, type LoggerLike } from '../observability/logger-like.js';
-import { checkContentDigest } from './content-digest.js';
+import { checkContentDigest, digestOf, readSingleContentDigest } from './content-digest.js';
 import type { NonceStore } from './replay-store.js';
 import { safeEqual } from './safe-equal.js';
 import { buildSignatureBase, DERIVED_COMPONENTS } from './signature-base.js';
 import { combinedHeader } from './signature-headers.js';
-import { parseSignatureDictionary, readSignatureInput, readSignatureValue, type SignatureInput } from './signature-input.js';
+import { parseSignatureDictionary, parseSignatureValues, readSignatureInput, type SignatureInput } from './signature-input.js';
 import { prepareSignatureKey } from './signature-key.js';
 import { authMetrics } from './signature-metrics.js';
 import { booleanOption, integerOption } from './signature-options.js';
@@ -93,7 +93,7 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
   const metrics = authMetrics('signature', options.registry);
 
   /** The first signature of the request that meets the profile, or why none does. */
-  function chooseSignature(inputs: Dictionary, signatures: Dictionary, hasBody: boolean): { input: SignatureInput; signature: Buffer } | SignatureFailureReason {
+  function chooseSignature(inputs: Dictionary, signatures: ReadonlyMap<string, Buffer | null>, hasBody: boolean): { input: SignatureInput; signature: Buffer } | SignatureFailureReason {
     let firstFailure: SignatureFailureReason | undefined;
     const labels = label === undefined ? inputs.keys() : [label];
     for (const candidate of labels) {
@@ -110,8 +110,8 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
         firstFailure ??= profileFailure;
         continue;
       }
-      const signature = readSignatureValue(signatures, candidate);
-      if (signature === undefined) {
+      const signature = signatures.get(candidate);
+      if (signature === undefined || signature === null) {
         firstFailure ??= 'malformed';
         continue;
       }
@@ -140,7 +140,7 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
     // Refuse oversized headers before parsing them: the parser's work grows with their length.
     if (inputHeader.length > maxHeaderBytes || signatureHeader.length > maxHeaderBytes) return FAILURES.malformed;
     const inputs = parseSignatureDictionary(inputHeader);
-    const signatures = parseSignatureDictionary(signatureHeader);
+    const signatures = parseSignatureValues(signatureHeader);
     if (inputs === undefined || signatures === undefined) return FAILURES.malformed;
     if (inputs.size > maxSignatures || signatures.size > maxSignatures) return FAILURES.malformed;
 
@@ -178,20 +178,32 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
 
     const base = buildSignatureBase(input.components, input.signatureParams, target, headers);
     if (typeof base !== 'string') return FAILURES[base.failure];
+    // The digest is checked when covered (against an empty body if none was captured: fail closed)
+    // and whenever a body arrived with one, covered or not.
+    const digestHeader = combinedHeader(headers, 'content-digest');
+    const checksDigest = digestHeader !== undefined && (hasBody || input.components.some((component) => component.name === 'content-digest'));
+    let digestChecked = false;
     if (prepared.algorithm === 'hmac-sha256') {
       if (signature.byteLength !== HMAC_SHA256_BYTES) return FAILURES.bad_signature;
       // The base is ASCII (buildSignatureBase refuses anything else), so hashing the string is exact.
       const expected = createHmac('sha256', prepared.key).update(base).digest();
-      if (!safeEqual(expected, signature)) return FAILURES.bad_signature;
+      const digest = checksDigest ? readSingleContentDigest(digestHeader) : undefined;
+      if (digest !== undefined) {
+        // MAC and digest compared in one safeEqual (each call hashes its inputs, so one is half the
+        // cost); which of the two differed is worked out only on failure.
+        const actual = digestOf(body ?? EMPTY, digest.algorithm);
+        if (!safeEqual(Buffer.concat([expected, actual]), Buffer.concat([signature, digest.claimed]))) {
+          return safeEqual(expected, signature) ? FAILURES.digest_mismatch : FAILURES.bad_signature;
+        }
+        digestChecked = true;
+      } else if (!safeEqual(expected, signature)) {
+        return FAILURES.bad_signature;
+      }
     } else {
       if (signature.byteLength !== ED25519_SIGNATURE_BYTES) return FAILURES.bad_signature;
       if (!verifyAsymmetric(null, Buffer.from(base, 'latin1'), prepared.key, signature)) return FAILURES.bad_signature;
     }
-
-    // The digest is checked when covered (against an empty body if none was captured: fail closed)
-    // and whenever a body arrived with one, covered or not.
-    const digestHeader = combinedHeader(headers, 'content-digest');
-    if (digestHeader !== undefined && (hasBody || input.components.some((component) => component.name === 'content-digest'))) {
+    if (checksDigest && !digestChecked) {
       const check = checkContentDigest(digestHeader, body ?? EMPTY);
       if (check === 'malformed') return FAILURES.malformed;
       if (check !== 'match') return FAILURES.digest_mismatch;

@@ -1,10 +1,10 @@
 import { createPrivateKey, createSecretKey, createHmac, KeyObject, randomBytes, sign as signAsymmetric } from 'node:crypto';
-import { serializeInnerList } from 'structured-headers';
 import type { Item, Parameters } from 'structured-headers';
 import { contentDigest, type ContentDigestAlgorithm } from './content-digest.js';
 import { buildSignatureBase, componentIdentifier, isSupportedComponent, type CoveredComponent } from './signature-base.js';
 import { headerLines, type HeaderBag } from './signature-headers.js';
 import { MIN_HMAC_SECRET_BYTES } from './signature-key.js';
+import { serializeSignatureParams } from './signature-serialize.js';
 import type { SignatureAlgorithm } from './signature-types.js';
 
 /**
@@ -118,7 +118,7 @@ export function createSigner(options: SignOptions): RequestSigner {
     if (includeAlg) parameters.set('alg', algorithm);
     if (nonceOption !== false) parameters.set('nonce', nonceOption === true ? randomBytes(16).toString('base64url') : nonceOption);
     if (options.tag !== undefined) parameters.set('tag', options.tag);
-    const signatureParams = serializeInnerList([components.map((component): Item => [component.name, new Map()]), parameters]);
+    const signatureParams = serializeSignatureParams([components.map((component): Item => [component.name, new Map()]), parameters]);
 
     const headers = digest === undefined ? request.headers : withHeader(request.headers, 'content-digest', digest);
     const base = buildSignatureBase(
