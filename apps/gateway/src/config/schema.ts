@@ -75,28 +75,47 @@ export const upstreamSchema = z
   })
   .describe('A service behind the gateway.');
 
+const cspDirectiveValue = z.union([z.array(z.string().min(1)).min(1), z.string().min(1), z.literal(true), z.literal(false)]);
+
+export const REFERRER_POLICIES = ['no-referrer', 'no-referrer-when-downgrade', 'origin', 'origin-when-cross-origin', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin', 'unsafe-url'] as const;
+
 export const securityHeadersSchema = z
   .strictObject({
     contentSecurityPolicy: z
-      .union([z.string().min(1), z.literal(false)])
-      .default("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-      .describe('CSP; the report endpoint is appended. false disables the header.'),
+      .union([
+        z.strictObject({
+          directives: z
+            .record(z.string(), cspDirectiveValue)
+            .optional()
+            .describe("Merged over the API defaults (default-src 'none', frame-ancestors 'none', base-uri 'none', form-action 'self'); false removes one."),
+          reportOnly: flag().optional().describe('Send Content-Security-Policy-Report-Only (observe before enforcing). @default false'),
+        }),
+        z.literal(false),
+      ])
+      .optional()
+      .describe('CSP; the report endpoint is added. false sends none. @default the API policy of bulwark/http'),
     cspReportPath: urlPath().default('/csp-report').describe('Endpoint (POST, public, rate limited) receiving CSP reports.'),
     hsts: z
       .union([
         z.strictObject({
-          maxAgeSeconds: integer(0, 63_072_000).default(31_536_000),
-          includeSubDomains: flag().default(true),
-          preload: flag().default(false),
+          maxAgeSeconds: integer(0, 315_360_000).optional().describe('@default 63072000 (two years)'),
+          includeSubDomains: flag().optional().describe('@default true'),
+          preload: flag().optional().describe('@default false'),
         }),
         z.literal(false),
       ])
-      .prefault({}),
-    frameOptions: z.union([z.enum(['DENY', 'SAMEORIGIN']), z.literal(false)]).default('DENY'),
-    referrerPolicy: z.string().min(1).default('no-referrer'),
-    permissionsPolicy: z.union([z.string().min(1), z.literal(false)]).default('camera=(), microphone=(), geolocation=(), payment=()'),
+      .optional()
+      .describe('Strict-Transport-Security. false only when TLS is terminated elsewhere and HSTS is set there.'),
+    frameOptions: z.union([z.enum(['DENY', 'SAMEORIGIN']), z.literal(false)]).optional().describe('@default DENY'),
+    referrerPolicy: z.union([z.enum(REFERRER_POLICIES), z.literal(false)]).optional().describe('@default no-referrer'),
+    permissionsPolicy: z
+      .union([z.record(z.string(), z.union([z.array(z.string()), z.literal(false)])), z.literal(false)])
+      .optional()
+      .describe('Feature → allow-list, merged over the defaults (every powerful feature denied).'),
+    crossOriginOpenerPolicy: z.union([z.enum(['same-origin', 'same-origin-allow-popups', 'unsafe-none']), z.literal(false)]).optional().describe('@default same-origin'),
+    crossOriginResourcePolicy: z.union([z.enum(['same-origin', 'same-site', 'cross-origin']), z.literal(false)]).optional().describe('@default same-origin'),
   })
-  .describe('Response headers computed once at start-up.');
+  .describe('Response headers computed once at start-up by bulwark/http buildSecurityHeaders.');
 
 export const metricsSchema = z
   .strictObject({

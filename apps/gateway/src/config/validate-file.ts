@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { buildSecurityHeaderList } from '../server/security-headers.js';
 import { compileRequestValidator } from '../validation/request-validator.js';
 import type { Environment } from './interpolate.js';
 import { loadConfigFile } from './load.js';
@@ -36,9 +37,14 @@ export async function checkConfigFile(path: string, env: Environment): Promise<{
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: loaded.config };
 }
 
-/** Problems found by building parts of the pipeline: request-validation schemas. */
+/** Problems found by building parts of the pipeline: request-validation schemas, security headers. */
 export function deepProblems(config: GatewayConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  try {
+    buildSecurityHeaderList(config.securityHeaders);
+  } catch (error) {
+    problems.push({ path: 'securityHeaders', message: (error as Error).message });
+  }
   for (const route of config.routes) {
     if (route.validation === undefined) continue;
     const compiled = compileRequestValidator(route.validation);

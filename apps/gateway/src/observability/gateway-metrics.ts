@@ -2,7 +2,8 @@ import { counterIn, histogramIn } from 'bulwark/observability';
 import type { Counter, Histogram, Registry } from 'prom-client';
 
 /**
- * The gateway's own metric families (names from DESIGN.md). Labels are bounded: route names come
+ * The gateway's own metric families (names from DESIGN.md; `cors_rejected_total` and the limiter,
+ * breaker and verifier families are registered by the bulwark modules in the same registry). Labels are bounded: route names come
  * from the config, methods from a fixed list, statuses from HTTP, reasons from code — never a key,
  * an IP or a tenant.
  */
@@ -11,7 +12,7 @@ export interface GatewayMetrics {
   readonly requests: Counter<'route' | 'method' | 'status'>;
   readonly duration: Histogram<'route' | 'method' | 'status'>;
   readonly authFailures: Counter<'scheme' | 'reason'>;
-  readonly corsRejected: Counter<'route' | 'reason'>;
+  readonly corsRejected: Counter<'reason'>;
 }
 
 /** Request durations from 1 ms to 30 s: a gateway's own work is sub-millisecond, upstreams are not. */
@@ -37,10 +38,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       help: 'Requests refused by an authentication verifier, by scheme and reason.',
       labelNames: ['scheme', 'reason'],
     }),
+    // Registered here too (same labels as bulwark/http's CORS policy) so that it exists before the
+    // first refusal, and in configs without CORS.
     corsRejected: counterIn(registry, {
       name: 'cors_rejected_total',
-      help: 'Cross-origin requests refused, by route and reason (origin, method).',
-      labelNames: ['route', 'reason'],
+      help: 'Cross-origin requests refused by a CORS policy, by reason.',
+      labelNames: ['reason'],
     }),
   };
 }

@@ -1,5 +1,5 @@
 import { ApiError } from 'bulwark/errors';
-import { createJsonParser } from 'bulwark/http';
+import { parseCspReport } from 'bulwark/http';
 import type { LoggerLike } from 'bulwark/observability';
 import { isJson } from '../pipeline/body.js';
 import { readBody } from '../pipeline/read-body.js';
@@ -18,11 +18,11 @@ export interface CspReportOptions {
 
 /**
  * `POST /csp-report`: public (browsers send reports without credentials), bounded to 16 KiB, parsed
- * safely, rate limited per client IP, and logged as one warning with the few fields that matter —
- * never the whole report, which can carry URLs with tokens (the redacting logger scrubs those too).
+ * by bulwark/http's `parseCspReport` (both report formats, fields cut to length), rate limited per
+ * client IP, and logged as one warning per violation with the fields that matter — never the whole
+ * report, which can carry URLs with tokens (the redacting logger scrubs those too).
  */
 export function cspReportRoute(options: CspReportOptions): BuiltinRegistrar {
-  const parse = createJsonParser({ maxBytes: MAX_REPORT_BYTES, maxDepth: 8, maxKeys: 200 });
   return (server, builtin) => {
     server.post(
       options.path,
@@ -34,37 +34,14 @@ export function cspReportRoute(options: CspReportOptions): BuiltinRegistrar {
         if (!(await options.allow(peer.clientIp))) {
           throw new ApiError('RATE_LIMITED', { detail: 'Too many CSP reports from this client.', headers: { 'retry-after': '60' } });
         }
-        const result = parse(await readBody(request.raw, MAX_REPORT_BYTES));
+        const result = parseCspReport(await readBody(request.raw, MAX_REPORT_BYTES), { maxBytes: MAX_REPORT_BYTES });
         if (!result.ok) throw new ApiError(result.code, { detail: result.detail });
-        for (const report of reportsOf(result.value)) options.logger.warn({ cspReport: report, clientIp: peer.clientIp }, 'content security policy violation');
+        for (const violation of result.violations) {
+          options.logger.warn({ cspReport: { directive: violation.effectiveDirective, blockedUrl: violation.blockedUrl, documentUrl: violation.documentUrl, disposition: violation.disposition }, clientIp: peer.clientIp }, 'content security policy violation');
+        }
         reply.code(204);
         return reply.send();
       }),
     );
   };
-}
-
-interface ReportSummary {
-  readonly directive: string | undefined;
-  readonly blockedUri: string | undefined;
-  readonly documentUri: string | undefined;
-}
-
-/** The `csp-report` object of the legacy format, or the bodies of a Reporting API batch. */
-function reportsOf(value: unknown): ReportSummary[] {
-  const bodies: unknown[] = Array.isArray(value) ? value.slice(0, 20).map((entry) => field(entry, 'body')) : [field(value, 'csp-report')];
-  return bodies.filter((body) => body !== undefined).map((body) => ({
-    directive: text(field(body, 'violated-directive') ?? field(body, 'effectiveDirective') ?? field(body, 'effective-directive')),
-    blockedUri: text(field(body, 'blocked-uri') ?? field(body, 'blockedURL')),
-    documentUri: text(field(body, 'document-uri') ?? field(body, 'documentURL')),
-  }));
-}
-
-function field(value: unknown, name: string): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  return Object.prototype.hasOwnProperty.call(value, name) ? (value as Record<string, unknown>)[name] : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value.slice(0, 512) : undefined;
 }

@@ -44,7 +44,7 @@ export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): Com
 
   const stages: Stage[] = [];
   if (route.cors !== false) {
-    stages.push(createCorsStage({ routeName: route.name, config: route.cors, routeMethods: routeMethods(route), production: deps.production, metrics: deps.metrics }));
+    stages.push(createCorsStage({ config: route.cors, routeMethods: routeMethods(route), production: deps.production, registry: deps.metrics.registry }));
   }
   stages.push(
     createBodyStage({

@@ -1,31 +1,29 @@
+import { buildSecurityHeaders, type SecurityHeadersOptions } from 'bulwark/http';
 import type { SecurityHeadersConfig } from '../config/schema.js';
 import type { HeaderList } from '../pipeline/edge.js';
 
 /**
- * The security headers of every response, computed once at start-up from `securityHeaders` (and
- * on a reload), never per request. The CSP gets the report endpoint (`report-uri` and the
- * Reporting API's `report-to`).
+ * The security headers of every response, computed once at start-up (and on a reload) by
+ * bulwark/http's `buildSecurityHeaders`, never per request. The CSP reports to `cspReportPath`.
+ *
+ * @throws TypeError naming the option when a value could inject into a header (a config problem).
  */
 export function buildSecurityHeaderList(config: SecurityHeadersConfig): HeaderList {
-  const headers: [string, string][] = [];
-  if (config.contentSecurityPolicy !== false) {
-    const policy = config.contentSecurityPolicy.trim().replace(/;\s*$/, '');
-    headers.push(['content-security-policy', `${policy}; report-uri ${config.cspReportPath}; report-to csp`]);
-    headers.push(['reporting-endpoints', `csp="${config.cspReportPath}"`]);
-  }
-  if (config.hsts !== false) {
-    let value = `max-age=${config.hsts.maxAgeSeconds}`;
-    if (config.hsts.includeSubDomains) value += '; includeSubDomains';
-    if (config.hsts.preload) value += '; preload';
-    headers.push(['strict-transport-security', value]);
-  }
-  if (config.frameOptions !== false) headers.push(['x-frame-options', config.frameOptions]);
-  headers.push(['x-content-type-options', 'nosniff']);
-  headers.push(['referrer-policy', config.referrerPolicy]);
-  if (config.permissionsPolicy !== false) headers.push(['permissions-policy', config.permissionsPolicy]);
-  headers.push(['cross-origin-opener-policy', 'same-origin']);
-  headers.push(['cross-origin-resource-policy', 'same-origin']);
-  return Object.freeze(headers.map((header) => Object.freeze(header)));
+  const csp = config.contentSecurityPolicy;
+  const options: SecurityHeadersOptions = {
+    contentSecurityPolicy:
+      csp === false
+        ? false
+        : { reportUri: config.cspReportPath, ...(csp?.directives === undefined ? {} : { directives: csp.directives }), ...(csp?.reportOnly === undefined ? {} : { reportOnly: csp.reportOnly }) },
+    ...(config.hsts === undefined ? {} : { strictTransportSecurity: config.hsts === false ? false : definedOnly(config.hsts) }),
+    ...(config.frameOptions === undefined ? {} : { frameOptions: config.frameOptions }),
+    ...(config.referrerPolicy === undefined ? {} : { referrerPolicy: config.referrerPolicy }),
+    ...(config.permissionsPolicy === undefined ? {} : { permissionsPolicy: config.permissionsPolicy }),
+    ...(config.crossOriginOpenerPolicy === undefined ? {} : { crossOriginOpenerPolicy: config.crossOriginOpenerPolicy }),
+    ...(config.crossOriginResourcePolicy === undefined ? {} : { crossOriginResourcePolicy: config.crossOriginResourcePolicy }),
+  };
+  const headers = buildSecurityHeaders(options);
+  return Object.freeze(Object.entries(headers).map(([name, value]) => Object.freeze([name.toLowerCase(), value] as const)));
 }
 
 /** Upstream response headers the gateway replaces with its own values. */
@@ -38,4 +36,8 @@ export function ownedResponseHeaders(securityHeaders: HeaderList, cors: boolean)
     }
   }
   return owned;
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
