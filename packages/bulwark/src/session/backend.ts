@@ -6,6 +6,7 @@
  *
  * Vocabulary: a user's keys share a `tag` (the user tag of session-token.ts); `id` is a session's
  * public id (the hash of its cookie value); `lockId` names the user's lockout record.
+ * Every check of a lock looks at `previousLockId` too.
  *
  * Rotation leaves, when it has a grace period, a pointer under the old id to the new one; every
  * operation follows such pointers (at most {@link MAX_POINTER_HOPS}), so a request already in
@@ -61,7 +62,10 @@ export interface LockPolicy {
 
 export interface UserRef {
   readonly tag: string;
+  /** The lockout record failures are counted in. */
   readonly lockId: string;
+  /** The lockout record under the previous key (during a key rotation), honoured but never written; `lockId` otherwise. */
+  readonly previousLockId: string;
 }
 
 export interface SessionRef extends UserRef {

@@ -12,7 +12,8 @@
  *
  *   <base>s:<id>      HASH  a session (v t u c is ie ae ipm ip fpm fp d [pid pu]) or a renewal pointer (n g)
  *   <base>i           ZSET  the user's session ids, scored by absolute expiry
- *   <base>l:<lockId>  HASH  the lockout record (f ws lu k ks)
+ *   <base>l:<lockId>  HASH  the lockout record (f ws lu k ks); during a key rotation the record
+ *                           under the previous key's lockId is honoured too (never written)
  *
  * Timestamps come from the caller's clock (ARGV `now`) and every expiry is decided against it; TTLs
  * are set relative to it, with a slack, only so that abandoned keys disappear.
@@ -81,10 +82,14 @@ local function lockRead(lockKey)
   return tonumber(r[1]) or 0, tonumber(r[2]) or 0, tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0
 end
 
-local function isLocked(lockKey)
+-- The later end of the locks in the current and the previous key's record (0 when none).
+local function lockedUntil(lockKey, previousKey)
   local _, _, lu = lockRead(lockKey)
-  return lu > now
+  local _, _, previous = lockRead(previousKey)
+  return math.max(lu, previous)
 end
+
+local function isLocked(lockKey, previousKey) return lockedUntil(lockKey, previousKey) > now end
 
 -- One failure: counted and the TTL set in the same step (INCR and EXPIRE together); at the
 -- threshold the account locks for lockMs x factor^strikes (capped). Failures during a lock are not counted.
@@ -112,13 +117,13 @@ end
 `;
 
 /**
- * KEYS: session, lock. ARGV: base, now, id, idleMs, ipMode, ip1, ip2, fpMode, fp, count,
- * threshold, windowMs, lockMs, factor, maxLockMs, memoryMs.
+ * KEYS: session, lock, previous lock. ARGV: base, now, id, idleMs, ipMode, ip1, ip2, fpMode, fp,
+ * count, threshold, windowMs, lockMs, factor, maxLockMs, memoryMs.
  */
 const VALIDATE = `
 local rec, why, followed = resolve(ARGV[3])
 if not rec then return { why } end
-if isLocked(KEYS[2]) then return { 'locked' } end
+if isLocked(KEYS[2], KEYS[3]) then return { 'locked' } end
 if expired(rec) then drop(rec); return { 'expired' } end
 local idleMs = tonumber(ARGV[4])
 local ipMode, ip1, ip2, fpMode, fp = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
@@ -156,14 +161,14 @@ touchTtl(rec.key, rec.ie, rec.ae)
 return reply('valid', rec, followed and '1' or '0')
 `;
 
-/** KEYS: session, lock, index. ARGV: base, now, id, tenant, user, ie, ae, ipm, ip, fpm, fp, data, maxPerUser. */
+/** KEYS: session, lock, previous lock, index. ARGV: base, now, id, tenant, user, ie, ae, ipm, ip, fpm, fp, data, maxPerUser. */
 const CREATE = `
-if isLocked(KEYS[2]) then return { 'locked' } end
+if isLocked(KEYS[2], KEYS[3]) then return { 'locked' } end
 local ie, ae = tonumber(ARGV[6]), tonumber(ARGV[7])
 redis.call('HSET', KEYS[1], 'v', '1', 't', ARGV[4], 'u', ARGV[5], 'c', num(now), 'is', num(now), 'ie', num(ie), 'ae', num(ae),
   'ipm', ARGV[8], 'ip', ARGV[9], 'fpm', ARGV[10], 'fp', ARGV[11], 'd', ARGV[12])
 touchTtl(KEYS[1], ie, ae)
-local index = KEYS[3]
+local index = KEYS[4]
 redis.call('ZREMRANGEBYSCORE', index, '-inf', num(now))
 redis.call('ZADD', index, num(ae), ARGV[3])
 local max = tonumber(ARGV[13])
@@ -207,8 +212,8 @@ return reply('ok', rec)
 `;
 
 /**
- * KEYS: session, lock, index. ARGV: base, now, id, newId, idleMs, ipm, ip, fpm, fp, data ('' keeps),
- * expectedVersion ('' skips), absoluteMs ('' keeps), graceMs.
+ * KEYS: session, lock, previous lock, index. ARGV: base, now, id, newId, idleMs, ipm, ip, fpm, fp,
+ * data ('' keeps), expectedVersion ('' skips), absoluteMs ('' keeps), graceMs.
  */
 const ROTATE = `
 local rec, why, followed = resolve(ARGV[3])
@@ -216,7 +221,7 @@ if not rec then return { why } end
 local graceMs = tonumber(ARGV[13])
 -- A renewal reaching an id that was already renewed: another request got there first.
 if followed and graceMs > 0 then return { 'version_conflict' } end
-if isLocked(KEYS[2]) then return { 'locked' } end
+if isLocked(KEYS[2], KEYS[3]) then return { 'locked' } end
 if expired(rec) then drop(rec); return { 'expired' } end
 if ARGV[11] ~= '' and rec.v ~= tonumber(ARGV[11]) then return { 'version_conflict' } end
 local newId = ARGV[4]
@@ -241,7 +246,7 @@ else
   if rec.pid ~= '' then redis.call('DEL', base .. 's:' .. rec.pid) end
 end
 touchTtl(newKey, ie, ae)
-local index = KEYS[3]
+local index = KEYS[4]
 redis.call('ZREM', index, rec.id)
 redis.call('ZADD', index, num(ae), newId)
 indexTtl(index)
@@ -266,7 +271,7 @@ end
 return deleted
 `;
 
-/** KEYS: index, lock. ARGV: base, now, exceptId ('' for none), deleteUser ('1' also drops the index and lockout record). */
+/** KEYS: index, lock, previous lock. ARGV: base, now, exceptId ('' for none), deleteUser ('1' also drops the index and lockout records). */
 const REVOKE_ALL = `
 local index = KEYS[1]
 local count = 0
@@ -280,7 +285,7 @@ for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
   end
 end
 if ARGV[4] == '1' then
-  redis.call('DEL', index, KEYS[2])
+  redis.call('DEL', index, KEYS[2], KEYS[3])
 end
 return count
 `;
@@ -301,42 +306,48 @@ end
 return out
 `;
 
-/** KEYS: lock. ARGV: base, now, threshold, windowMs, lockMs, factor, maxLockMs, memoryMs. */
+/** KEYS: lock, previous lock. ARGV: base, now, threshold, windowMs, lockMs, factor, maxLockMs, memoryMs. */
 const LOCK_FAIL = `
+local _, _, previous = lockRead(KEYS[2])
+if previous > now then return { '1', num(previous), '0', '0' } end
 local locked, lu, f, started = fail(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]))
 if lu > now then locked = 1 end
 return { num(locked), num(lu), num(f), num(started) }
 `;
 
-/** KEYS: lock. ARGV: base, now, windowMs. */
+/** KEYS: lock, previous lock. ARGV: base, now, windowMs. */
 const LOCK_STATUS = `
-local f, ws, lu = lockRead(KEYS[1])
+local f, ws = lockRead(KEYS[1])
+local lu = lockedUntil(KEYS[1], KEYS[2])
 if now - ws >= tonumber(ARGV[3]) then f = 0 end
+if lu > now then f = 0 end
 return { lu > now and '1' or '0', num(lu), num(f), '0' }
 `;
 
-/** KEYS: lock. ARGV: base, now, unlock ('1' forgets everything, '0' only the counted failures). */
+/** KEYS: lock, previous lock. ARGV: base, now, unlock ('1' forgets everything, '0' only the counted failures). */
 const LOCK_RESET = `
-if ARGV[3] == '1' then
-  redis.call('DEL', KEYS[1])
-elseif redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'f', '0')
+for _, key in ipairs(KEYS) do
+  if ARGV[3] == '1' then
+    redis.call('DEL', key)
+  elseif redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'f', '0')
+  end
 end
 return 1
 `;
 
 export const SESSION_SCRIPTS = {
-  validate: { keys: 2, source: PRELUDE + VALIDATE },
-  create: { keys: 3, source: PRELUDE + CREATE },
+  validate: { keys: 3, source: PRELUDE + VALIDATE },
+  create: { keys: 4, source: PRELUDE + CREATE },
   read: { keys: 1, source: PRELUDE + READ },
   update: { keys: 1, source: PRELUDE + UPDATE },
-  rotate: { keys: 3, source: PRELUDE + ROTATE },
+  rotate: { keys: 4, source: PRELUDE + ROTATE },
   revoke: { keys: 2, source: PRELUDE + REVOKE },
-  revokeAll: { keys: 2, source: PRELUDE + REVOKE_ALL },
+  revokeAll: { keys: 3, source: PRELUDE + REVOKE_ALL },
   list: { keys: 1, source: PRELUDE + LIST },
-  lockFail: { keys: 1, source: PRELUDE + LOCK_FAIL },
-  lockStatus: { keys: 1, source: PRELUDE + LOCK_STATUS },
-  lockReset: { keys: 1, source: PRELUDE + LOCK_RESET },
+  lockFail: { keys: 2, source: PRELUDE + LOCK_FAIL },
+  lockStatus: { keys: 2, source: PRELUDE + LOCK_STATUS },
+  lockReset: { keys: 2, source: PRELUDE + LOCK_RESET },
 } as const;
 
 export type SessionScriptName = keyof typeof SESSION_SCRIPTS;

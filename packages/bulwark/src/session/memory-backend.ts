@@ -68,6 +68,7 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
 
   const keyOf = (tag: string, id: string): string => `${tag}:${id}`;
   const lockKeyOf = (user: UserRef): string => `${user.tag}:${user.lockId}`;
+  const previousLockKeyOf = (user: UserRef): string => `${user.tag}:${user.previousLockId}`;
 
   function put(tag: string, id: string, record: LiveRecord | PointerRecord): void {
     const key = keyOf(tag, id);
@@ -138,8 +139,7 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
     };
   }
 
-  function lockRecord(user: UserRef, now: number): LockRecord | undefined {
-    const key = lockKeyOf(user);
+  function lockRecord(key: string, now: number): LockRecord | undefined {
     const record = locks.get(key);
     if (record !== undefined && now >= record.keepUntil) {
       locks.delete(key);
@@ -148,10 +148,15 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
     return record;
   }
 
-  const isLocked = (user: UserRef, now: number): boolean => (lockRecord(user, now)?.lockedUntil ?? 0) > now;
+  /** The later end of the current and the previous key's lock (0 when none). */
+  const lockedUntil = (user: UserRef, now: number): number =>
+    Math.max(lockRecord(lockKeyOf(user), now)?.lockedUntil ?? 0, lockRecord(previousLockKeyOf(user), now)?.lockedUntil ?? 0);
+  const isLocked = (user: UserRef, now: number): boolean => lockedUntil(user, now) > now;
 
   function fail(user: UserRef, now: number, policy: LockPolicy): LockOutcome {
-    const existing = lockRecord(user, now);
+    const previous = lockRecord(previousLockKeyOf(user), now);
+    if (previous !== undefined && previous.lockedUntil > now) return { locked: true, lockedUntil: previous.lockedUntil, failures: 0, lockStarted: false };
+    const existing = lockRecord(lockKeyOf(user), now);
     if (existing !== undefined && existing.lockedUntil > now) return { locked: true, lockedUntil: existing.lockedUntil, failures: 0, lockStarted: false };
     const record: LockRecord = existing ?? { failures: 0, windowStart: now, lockedUntil: 0, strikes: 0, lastStrike: 0, keepUntil: 0 };
     if (record.failures === 0 || now - record.windowStart >= policy.windowMs) {
@@ -355,6 +360,7 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
       const count = revokeAll(user, undefined);
       indexes.delete(user.tag);
       locks.delete(lockKeyOf(user));
+      locks.delete(previousLockKeyOf(user));
       return count;
     },
 
@@ -376,19 +382,20 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
     },
 
     async lockStatus(user, now, policy) {
-      const record = lockRecord(user, now);
-      if (record === undefined) return { locked: false, lockedUntil: 0, failures: 0, lockStarted: false };
-      const failures = now - record.windowStart >= policy.windowMs ? 0 : record.failures;
-      return { locked: record.lockedUntil > now, lockedUntil: record.lockedUntil, failures, lockStarted: false };
+      const record = lockRecord(lockKeyOf(user), now);
+      const until = lockedUntil(user, now);
+      const failures = record === undefined || until > now || now - record.windowStart >= policy.windowMs ? 0 : record.failures;
+      return { locked: until > now, lockedUntil: until, failures, lockStarted: false };
     },
 
     async lockReset(user, unlock) {
-      if (unlock) {
-        locks.delete(lockKeyOf(user));
-        return;
+      for (const key of [lockKeyOf(user), previousLockKeyOf(user)]) {
+        if (unlock) locks.delete(key);
+        else {
+          const record = locks.get(key);
+          if (record !== undefined) record.failures = 0;
+        }
       }
-      const record = locks.get(lockKeyOf(user));
-      if (record !== undefined) record.failures = 0;
     },
   };
 

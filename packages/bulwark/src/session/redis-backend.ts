@@ -47,7 +47,7 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
 
   const base = (tag: string): string => `${keyPrefix}{${tag}}:`;
   const sessionKey = (ref: SessionRef): string => `${base(ref.tag)}s:${ref.id}`;
-  const lockKey = (user: UserRef): string => `${base(user.tag)}l:${user.lockId}`;
+  const lockKeys = (user: UserRef): [string, string] => [`${base(user.tag)}l:${user.lockId}`, `${base(user.tag)}l:${user.previousLockId}`];
   const indexKey = (user: UserRef): string => `${base(user.tag)}i`;
 
   async function run(name: SessionScriptName, keys: readonly string[], tag: string, now: number, args: readonly (string | number)[]): Promise<unknown> {
@@ -83,7 +83,7 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
   return {
     async create(ref, input: CreateInput) {
       const { binding } = input;
-      const reply = (await run('create', [sessionKey(ref), lockKey(ref), indexKey(ref)], ref.tag, input.now, [
+      const reply = (await run('create', [sessionKey(ref), ...lockKeys(ref), indexKey(ref)], ref.tag, input.now, [
         ref.id,
         input.tenant,
         input.userId,
@@ -101,7 +101,7 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
 
     async validate(ref, input: ValidateInput): Promise<ValidateOutcome> {
       const { binding, policy } = input;
-      const reply = (await run('validate', [sessionKey(ref), lockKey(ref)], ref.tag, input.now, [
+      const reply = (await run('validate', [sessionKey(ref), ...lockKeys(ref)], ref.tag, input.now, [
         ref.id,
         input.idleMs,
         ...bindingArgs(binding),
@@ -128,7 +128,7 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
 
     async rotate(ref, input: RotateInput): Promise<RotateOutcome> {
       const { binding } = input;
-      const reply = (await run('rotate', [sessionKey(ref), lockKey(ref), indexKey(ref)], ref.tag, input.now, [
+      const reply = (await run('rotate', [sessionKey(ref), ...lockKeys(ref), indexKey(ref)], ref.tag, input.now, [
         ref.id,
         input.newId,
         input.idleMs,
@@ -153,11 +153,11 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
     },
 
     async revokeAll(user, exceptId) {
-      return Number(await run('revokeAll', [indexKey(user), lockKey(user)], user.tag, 0, [exceptId ?? '', '0']));
+      return Number(await run('revokeAll', [indexKey(user), ...lockKeys(user)], user.tag, 0, [exceptId ?? '', '0']));
     },
 
     async deleteUser(user) {
-      return Number(await run('revokeAll', [indexKey(user), lockKey(user)], user.tag, 0, ['', '1']));
+      return Number(await run('revokeAll', [indexKey(user), ...lockKeys(user)], user.tag, 0, ['', '1']));
     },
 
     async list(user, now) {
@@ -166,15 +166,15 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
     },
 
     async lockFail(user, now, policy: LockPolicy) {
-      return lockOutcome((await run('lockFail', [lockKey(user)], user.tag, now, policyArgs(policy))) as Reply);
+      return lockOutcome((await run('lockFail', lockKeys(user), user.tag, now, policyArgs(policy))) as Reply);
     },
 
     async lockStatus(user, now, policy: LockPolicy) {
-      return lockOutcome((await run('lockStatus', [lockKey(user)], user.tag, now, [policy.windowMs])) as Reply);
+      return lockOutcome((await run('lockStatus', lockKeys(user), user.tag, now, [policy.windowMs])) as Reply);
     },
 
     async lockReset(user, unlock) {
-      await run('lockReset', [lockKey(user)], user.tag, 0, [unlock ? '1' : '0']);
+      await run('lockReset', lockKeys(user), user.tag, 0, [unlock ? '1' : '0']);
     },
   };
 }

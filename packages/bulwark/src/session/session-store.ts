@@ -55,8 +55,8 @@ export function createSessionStore(options: ResolvedSessionOptions, backend: Ses
     };
   }
 
-  const refOf = (parsed: ParsedToken): SessionRef => ({ tag: parsed.tag, id: parsed.id, lockId: keys.lockId(parsed.tag) });
-  const usersOf = (subject: SessionSubject): UserRef[] => keys.userTags(subject).map((tag) => ({ tag, lockId: keys.lockId(tag) }));
+  const refOf = (parsed: ParsedToken): SessionRef => ({ tag: parsed.tag, id: parsed.id, ...keys.lockIds(parsed.tag) });
+  const usersOf = (subject: SessionSubject): UserRef[] => keys.userTags(subject).map((tag) => ({ tag, ...keys.lockIds(tag) }));
 
   /** The application's view of a stored record; `undefined` (logged) when its data is corrupt. */
   function sessionOf(record: StoredSession): Session | undefined {

@@ -66,8 +66,12 @@ export function checkSubject(method: string, subject: unknown): SessionSubject {
 export interface SessionKeys {
   /** The user's tag under the current key, then under the previous one (during a key rotation). */
   userTags(subject: SessionSubject): readonly string[];
-  /** The lockout record's id for a user tag (HMAC under the `lockout-key` subkey). */
-  lockId(tag: string): string;
+  /**
+   * The lockout record ids for a user tag (HMAC under the `lockout-key` subkey): the current key's,
+   * where failures are counted, and the previous key's, whose locks are still honoured (the same id
+   * again without a previous key).
+   */
+  lockIds(tag: string): { readonly lockId: string; readonly previousLockId: string };
   /** Keyed hashes of a binding value (the client network): current key first. */
   bindingHashes(value: string): readonly string[];
 }
@@ -75,6 +79,7 @@ export interface SessionKeys {
 export function deriveSessionKeys(keyring: Keyring): SessionKeys {
   const sessionKeys = [keyring.subkey('session'), keyring.previousSubkey('session')].filter((key): key is Buffer => key !== undefined);
   const lockoutKey = keyring.subkey('lockout-key');
+  const previousLockoutKey = keyring.previousSubkey('lockout-key') ?? lockoutKey;
   const hmac = (key: Buffer, label: string, value: string): string => createHmac('sha256', key).update(`${label}\0${value}`).digest('base64url');
   return {
     userTags(subject) {
@@ -82,8 +87,8 @@ export function deriveSessionKeys(keyring: Keyring): SessionKeys {
       const input = JSON.stringify([subject.tenant, subject.userId]);
       return sessionKeys.map((key) => hmac(key, 'user-tag', input).slice(0, TAG_LENGTH));
     },
-    lockId(tag) {
-      return hmac(lockoutKey, 'lockout', tag).slice(0, TAG_LENGTH);
+    lockIds(tag) {
+      return { lockId: hmac(lockoutKey, 'lockout', tag).slice(0, TAG_LENGTH), previousLockId: hmac(previousLockoutKey, 'lockout', tag).slice(0, TAG_LENGTH) };
     },
     bindingHashes(value) {
       return sessionKeys.map((key) => hmac(key, 'binding', value).slice(0, TAG_LENGTH));
