@@ -78,7 +78,7 @@ describe('Redis session store: what is stored', () => {
       expect(key).not.toContain(random);
       expect(key).not.toContain('alice');
       const type = await redis.type(key);
-      const values = type === 'hash' ? Object.values(await redis.hgetall(key)) : await redis.zrange(key, 0, -1);
+      const values = type === 'hash' ? Object.values(await redis.hgetall(key)) : await redis.zrange(key, '0', '-1');
       for (const value of values) {
         expect(value).not.toContain(random);
         expect(value).not.toContain(created.token);
