@@ -1,9 +1,11 @@
 import type { ApiKeyVerifier, KeyStore, RevocationBus } from 'bulwark/auth';
 import type { AuditLog } from 'bulwark/audit';
+import type { SecureSessionStore } from 'bulwark/session';
 import type { SqlClient } from 'bulwark/sql';
-import { ApiError } from 'bulwark/errors';
+import { ApiError, errors } from 'bulwark/errors';
 import { createJsonParser } from 'bulwark/http';
 import type { LoggerLike } from 'bulwark/observability';
+import type { z } from 'zod';
 import { hasScopes } from '../auth/identity.js';
 import type { LimiterSet } from '../limits/limiter-set.js';
 import { parseQueryStrict } from '../pipeline/safe-parsers.js';
@@ -26,6 +28,8 @@ export interface AdminServices {
   readonly sql: SqlClient | undefined;
   readonly breakers: BreakerSet;
   readonly limiters: LimiterSet;
+  /** The session store (revoke a user's sessions). */
+  readonly sessions: SecureSessionStore;
   readonly logger: LoggerLike;
   /** The scope an API key needs. */
   readonly scope: string;
@@ -108,4 +112,11 @@ export function queryOf(context: BuiltinContext): Readonly<Record<string, string
 export function dependencyUnavailable(cause: unknown): ApiError {
   if (cause instanceof ApiError) return cause;
   return new ApiError('DEPENDENCY_UNAVAILABLE', { detail: 'The database is unavailable; nothing was changed. Retry shortly.', headers: { 'retry-after': '5' }, cause });
+}
+
+/** Validates an admin request body: 422 VALIDATION_FAILED listing the issues (paths and messages, never values). */
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw errors.validationFailed(result.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message })));
+  return result.data;
 }

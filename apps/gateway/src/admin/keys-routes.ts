@@ -2,7 +2,7 @@ import { createApiKeyAdmin, type CreateApiKeyInput } from 'bulwark/auth';
 import { ApiError, errors } from 'bulwark/errors';
 import { z } from 'zod';
 import type { BuiltinRegistrar } from '../server/build-server.js';
-import { authenticateAdmin, dependencyUnavailable, jsonBody, queryOf, type AdminCaller, type AdminServices } from './admin-context.js';
+import { authenticateAdmin, dependencyUnavailable, jsonBody, parseInput, queryOf, type AdminCaller, type AdminServices } from './admin-context.js';
 
 const scope = z.string().regex(/^(?:\*|[A-Za-z0-9_.:-]{1,64}(?::\*)?)$/, 'expected a scope such as orders:read, orders:* or *');
 const limit = z.strictObject({ limit: z.number().int().min(1).max(1_000_000_000), windowMs: z.number().int().min(1000).max(86_400_000) });
@@ -24,11 +24,6 @@ const rotateInput = z.strictObject({
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw errors.validationFailed(result.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message })));
-  return result.data;
-}
 
 /** The validated body in the key store's terms (only the fields that were given). */
 function toCreateInput(input: z.output<typeof createInput>): CreateApiKeyInput {
@@ -74,7 +69,7 @@ export function keysRoutes(prefix: string, services: AdminServices): BuiltinRegi
       `${prefix}/keys`,
       builtin('admin', async (context) => {
         const caller = await authenticateAdmin(services, context, 'api_key.create');
-        const input = parse(createInput, await jsonBody(context));
+        const input = parseInput(createInput, await jsonBody(context));
         const created = await keys
           .create(toCreateInput(input), actorOf(caller))
           .catch(storeError);
@@ -119,7 +114,7 @@ export function keysRoutes(prefix: string, services: AdminServices): BuiltinRegi
       builtin('admin', async (context) => {
         const caller = await authenticateAdmin(services, context, 'api_key.rotate');
         const id = keyIdOf(context.request.params);
-        const input = parse(rotateInput, await jsonBody(context));
+        const input = parseInput(rotateInput, await jsonBody(context));
         const result = await keys.rotate(id, input, actorOf(caller)).catch(storeError);
         if (!result.ok) throw result.reason === 'not_found' ? new ApiError('KEY_NOT_FOUND') : new ApiError('CONFLICT', { detail: `The key is ${result.reason} and cannot be rotated.` });
         context.reply.header('cache-control', 'no-store');

@@ -1,6 +1,9 @@
 import { ApiError, errors } from 'bulwark/errors';
 import type { BuiltinRegistrar } from '../server/build-server.js';
-import { authenticateAdmin, dependencyUnavailable, entry, queryOf, type AdminServices } from './admin-context.js';
+import { z } from 'zod';
+import { authenticateAdmin, dependencyUnavailable, entry, jsonBody, parseInput, queryOf, type AdminServices } from './admin-context.js';
+
+const revokeSessionsInput = z.strictObject({ tenant: z.string().min(1).max(200), userId: z.string().min(1).max(200) });
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const OUTCOMES = new Set(['success', 'failure', 'denied']);
@@ -19,8 +22,8 @@ async function record(services: AdminServices, input: Parameters<AdminServices['
 }
 
 /**
- * `/admin/breakers` (state, force open, close), `/admin/limits` (inspect a key, reset a key) and
- * `/admin/audit` (query, verify). Changes are audited; an audit log that cannot be written refuses
+ * `/admin/breakers` (state, force open, close), `/admin/limits` (inspect a key, reset a key),
+ * `/admin/sessions/revoke` (every session of a user) and `/admin/audit` (query, verify). Changes are audited; an audit log that cannot be written refuses
  * the change (503) — the entry is written first, so no change goes unrecorded.
  */
 export function opsRoutes(prefix: string, services: AdminServices): BuiltinRegistrar {
@@ -82,6 +85,19 @@ export function opsRoutes(prefix: string, services: AdminServices): BuiltinRegis
           throw dependencyUnavailable(error);
         });
         return { limit: name, key, reset: true };
+      }),
+    );
+
+    server.post(
+      `${prefix}/sessions/revoke`,
+      builtin('admin', async (context) => {
+        const caller = await authenticateAdmin(services, context, 'session.revoke_all');
+        const subject = parseInput(revokeSessionsInput, await jsonBody(context));
+        await record(services, entry(caller, 'session.revoke_all', { target: `${subject.tenant}/${subject.userId}` }));
+        const revoked = await services.sessions.revokeAll(subject).catch((error: unknown) => {
+          throw dependencyUnavailable(error);
+        });
+        return { revoked };
       }),
     );
 

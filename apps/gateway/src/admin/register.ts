@@ -25,6 +25,7 @@ export function adminBuiltins(context: AdminBuiltinContext): readonly BuiltinReg
     sql: services.database,
     breakers,
     limiters: services.limiters,
+    sessions: services.sessionHttp.store,
     logger,
     scope: config.admin.scope,
   };

@@ -16,7 +16,7 @@ export interface AuthServices {
   readonly signingKeys: SigningKeyDirectory;
   /** Nonces (RFC 9421), legacy signatures and webhook message ids. */
   readonly replayStore: ReplayStore;
-  /** The session module, when present. */
+  /** Session checks (bulwark/session). */
   readonly sessions?: SessionPort | undefined;
   readonly registry: Registry;
   readonly logger: LoggerLike;

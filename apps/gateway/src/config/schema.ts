@@ -171,6 +171,17 @@ export const databaseSchema = z
   })
   .describe('API keys and the audit log. @default embedded PGlite in the data directory');
 
+export const sessionsSchema = z
+  .strictObject({
+    cookieName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional().describe('The session cookie the application sets (sent as __Host-<name> when secure). @default sid'),
+    secureCookie: flag().default(true).describe('The cookie is Secure (and __Host- prefixed): false only for plain-HTTP development.'),
+    trustedOrigins: z
+      .array(z.string().regex(/^https?:\/\/[^/\s*]+$/, 'expected an exact origin'))
+      .default([])
+      .describe('Origins (besides the request host) whose unsafe requests pass the CSRF origin check.'),
+  })
+  .describe('`auth: { type: session }`: sessions the application behind the gateway created, in the shared Redis (or, without Redis, in this process only).');
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -184,6 +195,7 @@ export const configSchema = z
     health: healthSchema.prefault({}),
     admin: adminSchema.prefault({}),
     logging: loggingSchema.prefault({}),
+    sessions: sessionsSchema.prefault({}),
     redis: redisSchema.optional(),
     database: databaseSchema.optional(),
   })

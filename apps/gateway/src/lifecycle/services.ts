@@ -21,6 +21,8 @@ import { createRedactor, type LoggerLike } from 'bulwark/observability';
 import { createMemoryStore, createRedisStore, createResilientStore, RATE_LIMIT_REDIS_OPTIONS, type RateLimitStore } from 'bulwark/ratelimit';
 import { openDatabase, type Database } from 'bulwark/sql';
 import type { Registry } from 'prom-client';
+import { createClientIpResolver } from 'bulwark/http';
+import { createCsrfProtection, createMemorySessionStore, createRedisSessionStore, createSessionHttp, createSessionPort, type SessionHttp } from 'bulwark/session';
 import { createSigningKeyDirectory, type SigningKeyDirectory } from '../auth/signing-keys.js';
 import type { SessionPort } from '../auth/session-authenticator.js';
 import type { GatewayConfig } from '../config/resolve.js';
@@ -42,7 +44,7 @@ export interface ServicesOptions {
   readonly database: DatabaseChoice;
   readonly registry: Registry;
   readonly logger: LoggerLike;
-  /** The session module, when present (see auth/session-authenticator.ts). */
+  /** Replaces the session check built from the config (tests). */
   readonly sessions?: SessionPort | undefined;
 }
 
@@ -66,7 +68,10 @@ export interface GatewayServices {
   readonly rateLimitStore: RateLimitStore;
   readonly limiters: LimiterSet;
   readonly redis: Redis | undefined;
-  readonly sessions: SessionPort | undefined;
+  /** Session checks for `auth: { type: session }` (bulwark/session, sessions the application created). */
+  readonly sessions: SessionPort;
+  /** The session store behind them (admin: revoke a user's sessions). */
+  readonly sessionHttp: SessionHttp;
   /** Readiness checks of the database and Redis. */
   readonly checks: readonly HealthCheck[];
   /** Memory-store and Redis details for /health/summary. */
@@ -129,6 +134,18 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     closers.unshift(() => apiKeys.close());
     const signingKeys = createSigningKeyDirectory({ configKeys: config.signatureKeys, store: keyStore, revocation });
     closers.unshift(async () => signingKeys.close());
+    const sessionStore =
+      redis === undefined
+        ? createMemorySessionStore({ keyring, registry, logger })
+        : createRedisSessionStore({ client: redis, keyring, keyPrefix: `${config.redis?.keyPrefix ?? 'bulwark:'}session:`, registry, logger });
+    const sessionHttp = createSessionHttp({
+      store: sessionStore,
+      ...(config.sessions.cookieName === undefined ? {} : { cookieName: config.sessions.cookieName }),
+      cookie: { secure: config.sessions.secureCookie },
+      clientIp: createClientIpResolver({ trustedProxies: config.server.trustedProxies }),
+      csrf: createCsrfProtection({ secrets: [keyring.subkey('csrf')], trustedOrigins: config.sessions.trustedOrigins, registry, logger }),
+    });
+    const sessions = options.sessions ?? createSessionPort(sessionHttp);
     const limiters = createLimiterSet({ store: rateLimitStore, expectedInstances: redisConfig?.expectedInstances ?? 1, registry, logger });
     closers.unshift(async () => limiters.dispose());
 
@@ -161,7 +178,8 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
       rateLimitStore,
       limiters,
       redis,
-      sessions: options.sessions,
+      sessions,
+      sessionHttp,
       checks,
       summary: () => ({
         stores: {
