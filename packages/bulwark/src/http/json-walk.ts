@@ -65,8 +65,23 @@ export function walkJson(root: unknown, limits: ScanLimits, checkStrings: boolea
       if (typeof item === 'object') {
         if (item === null) continue;
         if (childDepth > maxDepth) return tooDeep(maxDepth);
+        if (Array.isArray(item)) {
+          // Arrays are scanned in place: only their object items need a frame of their own.
+          const grandchildDepth = childDepth + 1;
+          for (let index = 0; index < item.length; index += 1) {
+            const element: unknown = item[index];
+            if (typeof element === 'object') {
+              if (element === null) continue;
+              if (grandchildDepth > maxDepth) return tooDeep(maxDepth);
+              containers.push(element);
+              frames.push(grandchildDepth);
+            } else if (checkStrings && typeof element === 'string' && !isWellFormed(element)) {
+              return LONE_SURROGATE;
+            }
+          }
+          continue;
+        }
         containers.push(item);
-        // An array under a parent key carries the id harmlessly: arrays' items are pushed with none.
         frames.push(childFrame);
       } else if (checkStrings && typeof item === 'string' && !isWellFormed(item)) {
         return LONE_SURROGATE;
