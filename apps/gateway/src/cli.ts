@@ -14,6 +14,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { EnvSource } from 'bulwark/config';
 import { createCheckCommand } from './commands/check.js';
 import { createSecretsGenerateCommand } from './commands/secrets.js';
+import { createSignCommand } from './commands/sign.js';
 import { createStartCommand } from './commands/start.js';
 import { validateConfigFile } from './config/validate-file.js';
 
@@ -69,7 +70,8 @@ export const COMMANDS: readonly CliCommand[] = ([
   createStartCommand(),
   createCheckCommand({ validateConfigFile }),
   createSecretsGenerateCommand(),
-  // keys create | list | revoke | rotate, audit verify, sign: one line each.
+  createSignCommand(),
+  // keys create | list | revoke | rotate, audit verify: one line each.
 ] satisfies (CliCommand | readonly CliCommand[])[]).flat();
 
 /** Exit codes: 0 success, 1 the command found problems or failed, 2 the command line was wrong. */
