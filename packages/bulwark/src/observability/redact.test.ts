@@ -145,6 +145,19 @@ describe('redact: hostile structure', () => {
     expect(redact({ getter, toJson, ok: 1 })).toEqual({ getter: '[Unserializable]', toJson: '[Unserializable]', ok: 1 });
   });
 
+  it('stays correct when a getter calls the same redactor during a walk (re-entrant call)', () => {
+    const redactor = createRedactor({ maxDepth: 3 });
+    const inner = { password: 'p', deep: { a: { b: 1 } } };
+    const outer = {
+      get nested() {
+        return redactor(inner);
+      },
+      list: [{ token: 't' }],
+    };
+    expect(redactor(outer)).toEqual({ nested: { password: '[REDACTED]', deep: { a: '[Truncated: depth]' } }, list: [{ token: '[REDACTED]' }] });
+    expect(redactor({ again: { token: 'x' } })).toEqual({ again: { token: '[REDACTED]' } });
+  });
+
   it('redacts what toJSON returns', () => {
     const value = { toJSON: () => ({ password: 'p', visible: true }) };
     expect(redact({ value })).toEqual({ value: { password: '[REDACTED]', visible: true } });

@@ -55,7 +55,7 @@ function validateRedactKeys(keys: unknown): readonly string[] {
   return keys as readonly string[];
 }
 
-/** Per-call state: nothing is shared between calls, so a getter that logs cannot corrupt a walk. */
+/** Per-call state; never shared by two walks at once, so a getter that logs cannot corrupt a walk. */
 interface WalkState {
   budget: number;
   readonly ancestors: object[];
@@ -95,8 +95,8 @@ export function createRedaction(options: RedactorOptions = {}): Redaction {
   const full = new Walker(limits, isSecretKey, true);
   const structure = new Walker(limits, isSecretKey, false);
   return {
-    redactValue: (value) => full.walk(value, 0, { budget: limits.maxNodes, ancestors: [] }),
-    redactStructure: (value) => structure.walk(value, 0, { budget: limits.maxNodes, ancestors: [] }),
+    redactValue: (value) => full.run(value),
+    redactStructure: (value) => structure.run(value),
     scrubText: (text) => scrubSecrets(truncate(text, limits.maxStringLength), isSecretKey),
     scrubLine: (line) => scrubSecrets(line, isSecretKey, true),
     limitText: (text) => truncate(text, limits.maxStringLength),
@@ -104,11 +104,27 @@ export function createRedaction(options: RedactorOptions = {}): Redaction {
 }
 
 class Walker {
+  /** A state to reuse, so a call allocates none; taken while in use, so a re-entrant call gets its own. */
+  private spare: WalkState | undefined = { budget: 0, ancestors: [] };
+
   constructor(
     private readonly limits: Limits,
     private readonly isSecretKey: SecretKeyMatcher,
     private readonly scrubStrings: boolean,
   ) {}
+
+  run(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return this.walk(value, 0, { budget: this.limits.maxNodes, ancestors: [] });
+    const state = this.spare ?? { budget: 0, ancestors: [] };
+    this.spare = undefined;
+    state.budget = this.limits.maxNodes;
+    try {
+      return this.walk(value, 0, state);
+    } finally {
+      state.ancestors.length = 0;
+      this.spare = state;
+    }
+  }
 
   walk(value: unknown, depth: number, state: WalkState): unknown {
     switch (typeof value) {
@@ -165,7 +181,12 @@ class Walker {
       if (seen === this.limits.maxKeys) return withoutExtraKeys(value, copy, seen);
       seen += 1;
       const current = value[key];
-      const next = this.isSecretKey(key) ? (current === undefined ? undefined : REDACTED) : this.walk(current, depth + 1, state);
+      let next: unknown;
+      if (this.isSecretKey(key)) next = current === undefined ? undefined : REDACTED;
+      // Short strings and small numbers, most members of a log record, need no call at all.
+      else if (typeof current === 'string' && current.length < 8) continue;
+      else if (typeof current === 'number' && current < 2e12) continue;
+      else next = this.walk(current, depth + 1, state);
       if (next !== current && !Number.isNaN(current)) {
         copy ??= { ...value };
         setMember(copy, key, next);
