@@ -59,20 +59,9 @@ const PLAIN_WORD = /^[a-z]{1,14}$/;
  *
  * With `jsonLine`, `text` is one serialised JSON document (a log line) and stays valid JSON.
  */
-export function scrubSecrets(input: string, isSecretKey: SecretKeyMatcher, jsonLine = false): string {
+export function scrubSecrets(text: string, isSecretKey: SecretKeyMatcher, jsonLine = false): string {
   // The shortest credential any rule matches is 8 characters; most log strings are shorter.
-  if (input.length < 8) return input;
-  // A log line arrives as a deep concatenation tree (a V8 ConsString). Every indexOf/includes on it
-  // would take the slow runtime path, again and again; a substring is one flat string, scanned by
-  // the fast builtins. Dropping the final newline makes it a real substring (slice(0) is a no-op).
-  const newline = input.charCodeAt(input.length - 1) === 10;
-  const text = newline ? input.slice(0, -1) : input;
-  const scrubbed = scrubFlat(text, isSecretKey, jsonLine);
-  if (scrubbed === text) return input;
-  return newline ? `${scrubbed}\n` : scrubbed;
-}
-
-function scrubFlat(text: string, isSecretKey: SecretKeyMatcher, jsonLine: boolean): string {
+  if (text.length < 8) return text;
   const found = triggers(text, jsonLine);
   let out = text;
   if (found !== 0) {
