@@ -19,7 +19,7 @@ describe('session store options', () => {
 
   it('refuses every out-of-range option with a TypeError naming it', () => {
     const cases: [Partial<MemorySessionStoreOptions>, RegExp][] = [
-      [{ keyring: undefined }, /keyring/],
+      [{ keyring: undefined as never }, /keyring/],
       [{ keyring: { subkey: () => Buffer.alloc(32) } as never }, /keyring/],
       [{ idleTimeoutMs: 999 }, /idleTimeoutMs must be an integer between 1000/],
       [{ idleTimeoutMs: 1.5e3 + 0.5 }, /idleTimeoutMs/],
