@@ -31,7 +31,7 @@ export interface Row {
  * row per task. Ratios are what count: absolute figures drift from machine to machine.
  */
 export async function measure(tasks: Record<string, () => unknown>, timeMs = 1500): Promise<Row[]> {
-  const bench = new Bench({ time: timeMs, warmup: true, warmupTime: 300 });
+  const bench = new Bench({ time: timeMs, warmupTime: 300 });
   for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
   await bench.run();
   return bench.tasks.map((task) => {
