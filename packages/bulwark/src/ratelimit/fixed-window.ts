@@ -4,19 +4,20 @@
  * client can spend the quota at the end of one window and again at the start of the next: use the
  * sliding-window counter or GCRA where that burst matters.
  */
-import { decision, type CounterAlgorithm, type CounterState } from './algorithm.js';
+import { decision, STATE_A, STATE_B, STATE_EXPIRES_AT, type CounterAlgorithm, type StateRecords } from './algorithm.js';
 import type { LimitDefinition, RateLimitDecision } from './types.js';
 
-function evaluate(state: CounterState, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
+// State: a = start of the window counted (epoch ms), b = its count.
+function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
   const window = limit.windowMs;
   const start = nowMs - (nowMs % window);
   const untilEnd = start + window - nowMs;
-  const count = state.a === start ? state.b : 0;
+  const count = state[at + STATE_A] === start ? (state[at + STATE_B] ?? 0) : 0;
   if (count + cost <= limit.limit) {
     if (commit && cost > 0) {
-      state.a = start;
-      state.b = count + cost;
-      state.expiresAt = start + window;
+      state[at + STATE_A] = start;
+      state[at + STATE_B] = count + cost;
+      state[at + STATE_EXPIRES_AT] = start + window;
     }
     return decision(true, limit.limit, limit.limit - count - cost, count + cost > 0 ? untilEnd : 0, 0, 'ok');
   }

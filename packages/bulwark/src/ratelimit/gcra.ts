@@ -10,20 +10,22 @@
  *
  * @see https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm
  */
-import { decision, type CounterAlgorithm, type CounterState } from './algorithm.js';
+import { decision, STATE_A, STATE_EXPIRES_AT, type CounterAlgorithm, type StateRecords } from './algorithm.js';
 import { ceilDiv, floorDiv } from './integer-math.js';
 import type { LimitDefinition, RateLimitDecision } from './types.js';
 
-function evaluate(state: CounterState, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
+// State: a = the theoretical arrival time, µs.
+function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
   const now = nowMs * 1000;
   const emission = limit.emissionUs;
   const tolerance = emission * limit.burst;
-  const tat = state.a > now ? state.a : now;
+  const stored = state[at + STATE_A] ?? 0;
+  const tat = stored > now ? stored : now;
   const newTat = tat + cost * emission;
   if (newTat - now <= tolerance) {
     if (commit && cost > 0) {
-      state.a = newTat;
-      state.expiresAt = ceilDiv(newTat, 1000);
+      state[at + STATE_A] = newTat;
+      state[at + STATE_EXPIRES_AT] = ceilDiv(newTat, 1000);
     }
     return decision(true, limit.burst, floorDiv(tolerance - (newTat - now), emission), ceilDiv(newTat - now, 1000), 0, 'ok');
   }

@@ -10,6 +10,8 @@ export const MAX_LIMIT = 100_000_000;
 /** One day: rate limits, not quotas (monthly quotas belong in a database). */
 export const MAX_WINDOW_MS = 86_400_000;
 export const MAX_EXPECTED_INSTANCES = 10_000;
+/** GCRA's bucket may hold at most this many windows' worth of requests. */
+export const MAX_BURST_FACTOR = 10;
 /** GCRA needs an emission interval of at least 1 µs: at most 1,000 requests per millisecond. */
 const MAX_RATE_PER_MS = 1000;
 

@@ -13,6 +13,7 @@ import {
   buildDefinition,
   failurePolicyOption,
   integerOption,
+  MAX_BURST_FACTOR,
   MAX_EXPECTED_INSTANCES,
   MAX_LIMIT,
   MAX_WINDOW_MS,
@@ -33,7 +34,7 @@ export interface RateLimiterOptions {
   readonly limit: number;
   /** The window in milliseconds, 1…86,400,000 (one day). */
   readonly windowMs: number;
-  /** GCRA only: the bucket capacity, the most requests allowed at once, 1…100,000,000. @default limit */
+  /** GCRA only: the bucket capacity, the most requests allowed at once, 1…10 × limit. @default limit */
   readonly burst?: number;
   readonly store: RateLimitStore;
   /**
@@ -109,7 +110,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const limit = integerOption('limit', options.limit, 1, MAX_LIMIT);
   const windowMs = integerOption('windowMs', options.windowMs, 1, MAX_WINDOW_MS);
   if (options.burst !== undefined && algorithm !== 'gcra') throw new TypeError(`burst applies to the gcra algorithm only, not ${algorithm}`);
-  const burst = options.burst === undefined ? limit : integerOption('burst', options.burst, 1, MAX_LIMIT);
+  // A bucket larger than ten windows' worth would take more than ten windows to refill: a sign the
+  // window is wrong, and it keeps every duration a decision reports below 2^30 ms.
+  const burst = options.burst === undefined ? limit : integerOption('burst', options.burst, 1, Math.min(MAX_LIMIT, limit * MAX_BURST_FACTOR));
   const store = storeOption(options.store);
   const onStoreFailure = failurePolicyOption(options.onStoreFailure, store);
   const expectedInstances = integerOption('expectedInstances', options.expectedInstances ?? 1, 1, MAX_EXPECTED_INSTANCES);
@@ -135,6 +138,8 @@ export class Limiter implements RateLimiter {
   readonly name: string;
   readonly policy: RateLimitPolicy;
   readonly counters: LimiterCounters;
+  /** The store answers with values, not promises. */
+  private readonly synchronous: boolean;
   private readonly unregisterMetrics: () => void;
   private degraded = false;
   private disposed = false;
@@ -152,11 +157,12 @@ export class Limiter implements RateLimiter {
     this.name = definition.name;
     this.policy = Object.freeze({ name: definition.name, limit: capacityOf(definition), windowSeconds: Math.max(1, Math.round(definition.windowMs / 1000)) });
     this.counters = new LimiterCounters(definition.name, definition.prefix);
+    this.synchronous = store.inProcess;
     this.unregisterMetrics = rateLimitMetrics(registry).registerLimiter(this.counters);
   }
 
   consume(key: string, cost = 1): Promise<RateLimitDecision> {
-    this.assertUsable(cost);
+    if (cost !== 1 || this.disposed) this.assertUsable(cost);
     const storeKey = normalizeKey(key);
     if (this.blockCache !== undefined && cost > 0) {
       const blocked = this.blockCache.check(storeKey, cost, this.now());
@@ -167,8 +173,9 @@ export class Limiter implements RateLimiter {
       }
     }
     const result = this.store.consume(this.definition, storeKey, cost);
-    if (result instanceof Promise) return result.then((answer) => this.settle(storeKey, cost, answer));
-    return Promise.resolve(this.settle(storeKey, cost, result));
+    // In-process stores answer synchronously (one check of a flag beats `instanceof` per call).
+    if (this.synchronous) return Promise.resolve(this.settle(storeKey, cost, result as RateLimitDecision));
+    return Promise.resolve(result).then((answer) => this.settle(storeKey, cost, answer));
   }
 
   peek(key: string): Promise<RateLimitDecision> {
@@ -199,6 +206,12 @@ export class Limiter implements RateLimiter {
 
   /** Applies the block cache, shadow mode, metrics and failure logging to a store decision. */
   settle(storeKey: string, cost: number, answer: RateLimitDecision): RateLimitDecision {
+    if (answer.reason === 'ok' && !this.degraded) {
+      // The common case, kept short: allowed by a healthy store.
+      this.counters.requests += 1;
+      this.counters.ok += 1;
+      return answer;
+    }
     let result = answer;
     if (!result.allowed) {
       if (this.blockCache !== undefined && cost > 0 && (result.reason === 'limited' || result.reason === 'fallback')) this.blockCache.block(storeKey, cost, this.now(), result);

@@ -1,9 +1,15 @@
 /**
- * The bookkeeping behind the bounded memory store: every entry sits in two intrusive doubly linked
- * lists, so that each operation below is O(1) and allocates nothing.
+ * The bookkeeping behind the bounded memory store. An entry is a 64-byte record in one growable
+ * `ArrayBuffer` (viewed as `Float64Array` and `Int32Array`): its algorithm state, expiry and
+ * protection time as doubles, then the links of the two lists it belongs to as 32-bit integers. A
+ * decision therefore costs one hash lookup (`Map<string, entry index>`) and reads within one cache
+ * line; nothing is allocated per key and no number is boxed. (An object per key costs several
+ * times the memory, every timestamp field becomes a separate heap number, and a column per field
+ * would touch a cache line per field.)
  *
- * - The recency list (most recent first) orders entries for least-recently-used eviction.
- * - The expiry index groups entries by the second in which they expire. A cursor walks the seconds
+ * The two intrusive doubly linked lists make every operation below O(1):
+ * - the recency list (most recent first) orders entries for least-recently-used eviction;
+ * - the expiry index groups entries by the second in which they expire; a cursor walks the seconds
  *   that have passed, so finding an expired entry costs amortised O(1) however many live entries
  *   were used more recently — expired entries are evicted before any live one.
  *
@@ -12,128 +18,273 @@
  * attacker must not be able to reset a blocked key by flooding new ones). No maintained LRU library
  * offers both without an O(n) scan.
  */
-import type { CounterState } from './algorithm.js';
+import { STATE_EXPIRES_AT, STATE_FIELDS } from './algorithm.js';
 import type { LeaseTable } from './concurrency.js';
 
 /** The resolution of the expiry index. */
 export const EXPIRY_SLOT_MS = 1000;
+/** "No entry" in the links. */
+export const NONE = -1;
+/** Marks an entry that is in no expiry second (stored in its `slotPrevious` link). */
+const UNINDEXED = -2;
+/** Marks an entry that is not in the recency list (stored in its `movedAt`). */
+const UNLINKED = -1;
 
-/** One key of one limit. Reused when evicted, so a flood of new keys allocates no new entries. */
-export class Entry implements CounterState {
-  key = '';
-  table: Map<string, Entry> | undefined = undefined;
-  a = 0;
-  b = 0;
-  c = 0;
-  expiresAt = 0;
-  /** Epoch ms until which the key is limited (or holds leases) and so must not be evicted. */
-  protectedUntil = 0;
-  leases: LeaseTable | undefined = undefined;
-  newer: Entry | undefined = undefined;
-  older: Entry | undefined = undefined;
-  slot = -1;
-  slotPrev: Entry | undefined = undefined;
-  slotNext: Entry | undefined = undefined;
+/** Doubles per record: the algorithm state, then `protectedUntil`, then room for 6 int32 links. */
+export const RECORD_DOUBLES = 8;
+const RECORD_INTS = RECORD_DOUBLES * 2;
+/** Epoch ms until which the key is limited (or holds leases) and must not be evicted. */
+export const PROTECTED_UNTIL = STATE_FIELDS;
+// Int32 offsets within a record (after the five doubles, which take ints 0…9).
+const NEWER = 10;
+const OLDER = 11;
+const MOVED_AT = 12;
+const SLOT = 13;
+const SLOT_PREVIOUS = 14;
+const SLOT_NEXT = 15;
+type LinkField = typeof NEWER | typeof OLDER | typeof MOVED_AT | typeof SLOT | typeof SLOT_PREVIOUS | typeof SLOT_NEXT;
+const INITIAL_CAPACITY = 1024;
 
-  reset(): void {
-    this.a = 0;
-    this.b = 0;
-    this.c = 0;
-    this.expiresAt = 0;
-    this.protectedUntil = 0;
-    this.leases = undefined;
-  }
-}
+export class EntryArena {
+  capacity: number;
+  /** Every entry's record; the algorithms read and write theirs at `index * RECORD_DOUBLES`. */
+  doubles: Float64Array;
+  private ints: Int32Array;
+  /** Entries ever handed out (indices below this are in use or on the free stack). */
+  private used = 0;
+  private freeStack: number[] = [];
+  keys: string[] = [];
+  tables: (Map<string, number> | undefined)[] = [];
+  leases: (LeaseTable | undefined)[] = [];
 
-/** The recency list: `touch` moves an entry to the front, eviction takes from the back. */
-export class RecencyList {
-  private newest: Entry | undefined;
-  private oldest: Entry | undefined;
-
-  get last(): Entry | undefined {
-    return this.oldest;
-  }
-
-  touch(entry: Entry): void {
-    if (this.newest === entry) return;
-    this.unlink(entry);
-    entry.older = this.newest;
-    entry.newer = undefined;
-    if (this.newest !== undefined) this.newest.newer = entry;
-    this.newest = entry;
-    this.oldest ??= entry;
+  constructor(private readonly maxSize: number) {
+    this.capacity = Math.min(maxSize, INITIAL_CAPACITY);
+    this.doubles = new Float64Array(this.capacity * RECORD_DOUBLES);
+    this.ints = new Int32Array(this.doubles.buffer);
   }
 
-  unlink(entry: Entry): void {
-    const { newer, older } = entry;
-    if (newer !== undefined) newer.older = older;
-    else if (this.newest === entry) this.newest = older;
-    if (older !== undefined) older.newer = newer;
-    else if (this.oldest === entry) this.oldest = newer;
-    entry.newer = undefined;
-    entry.older = undefined;
+  /** The record offset of an entry in {@link doubles}. */
+  static offset(index: number): number {
+    return index * RECORD_DOUBLES;
+  }
+
+  /** A fresh entry (state zero, in no list) for `key` of `table`; the caller checked there is room. */
+  allocate(key: string, table: Map<string, number>): number {
+    const reused = this.freeStack.pop();
+    let index: number;
+    if (reused !== undefined) {
+      index = reused;
+    } else {
+      if (this.used === this.capacity) this.grow();
+      index = this.used;
+      this.used += 1;
+    }
+    this.reassign(index, key, table);
+    return index;
+  }
+
+  /** Makes `index` a fresh entry for another key; it must be out of every list. */
+  reassign(index: number, key: string, table: Map<string, number>): void {
+    const at = index * RECORD_DOUBLES;
+    this.doubles.fill(0, at, at + PROTECTED_UNTIL + 1);
+    const ints = this.ints;
+    const base = index * RECORD_INTS;
+    ints[base + NEWER] = NONE;
+    ints[base + OLDER] = NONE;
+    ints[base + MOVED_AT] = UNLINKED;
+    ints[base + SLOT] = 0;
+    ints[base + SLOT_PREVIOUS] = UNINDEXED;
+    ints[base + SLOT_NEXT] = NONE;
+    this.keys[index] = key;
+    this.tables[index] = table;
+    this.leases[index] = undefined;
+  }
+
+  /** Returns `index` to the free stack; it must be out of every list. */
+  release(index: number): void {
+    this.keys[index] = '';
+    this.tables[index] = undefined;
+    this.leases[index] = undefined;
+    this.freeStack.push(index);
   }
 
   clear(): void {
-    this.newest = undefined;
-    this.oldest = undefined;
+    this.used = 0;
+    this.freeStack = [];
+    this.keys = [];
+    this.tables = [];
+    this.leases = [];
+  }
+
+  expiresAt(index: number): number {
+    return this.doubles[index * RECORD_DOUBLES + STATE_EXPIRES_AT] ?? 0;
+  }
+
+  setExpiresAt(index: number, value: number): void {
+    this.doubles[index * RECORD_DOUBLES + STATE_EXPIRES_AT] = value;
+  }
+
+  protectedUntil(index: number): number {
+    return this.doubles[index * RECORD_DOUBLES + PROTECTED_UNTIL] ?? 0;
+  }
+
+  setProtectedUntil(index: number, value: number): void {
+    this.doubles[index * RECORD_DOUBLES + PROTECTED_UNTIL] = value;
+  }
+
+  link(index: number, field: LinkField): number {
+    return this.ints[index * RECORD_INTS + field] ?? NONE;
+  }
+
+  setLink(index: number, field: LinkField, value: number): void {
+    this.ints[index * RECORD_INTS + field] = value;
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.maxSize, this.capacity * 2);
+    const doubles = new Float64Array(capacity * RECORD_DOUBLES);
+    doubles.set(this.doubles);
+    this.doubles = doubles;
+    this.ints = new Int32Array(doubles.buffer);
+    this.capacity = capacity;
+  }
+}
+
+/** Wraps the move counter so that it stays a small non-negative integer for ever. */
+const MOVE_MASK = 0x3fffffff;
+
+/**
+ * The recency list: `touch` moves an entry to the front, eviction takes from the back.
+ *
+ * Moving an entry rewrites its two neighbours, which are random other entries: on a busy store
+ * those are cache misses that cost as much as the rest of a decision. So an entry already among the
+ * `promotionWindow` most recently moved ones is not moved again. Eviction order is then
+ * least-recently-used up to that window: an entry is never evicted while it is among the newest
+ * `promotionWindow` moves. With a window of 1 (small stores) it is exact LRU.
+ */
+export class RecencyList {
+  private newest = NONE;
+  private oldest = NONE;
+  private moves = 0;
+
+  constructor(
+    private readonly arena: EntryArena,
+    private readonly promotionWindow: number,
+  ) {}
+
+  get last(): number {
+    return this.oldest;
+  }
+
+  touch(index: number): void {
+    const arena = this.arena;
+    const movedAt = arena.link(index, MOVED_AT);
+    if (movedAt !== UNLINKED && ((this.moves - movedAt) & MOVE_MASK) < this.promotionWindow) return;
+    this.moves = (this.moves + 1) & MOVE_MASK;
+    if (this.newest !== index) {
+      this.unlink(index);
+      arena.setLink(index, OLDER, this.newest);
+      if (this.newest !== NONE) arena.setLink(this.newest, NEWER, index);
+      this.newest = index;
+      if (this.oldest === NONE) this.oldest = index;
+    }
+    arena.setLink(index, MOVED_AT, this.moves);
+  }
+
+  unlink(index: number): void {
+    const arena = this.arena;
+    if (arena.link(index, MOVED_AT) === UNLINKED) return;
+    const newer = arena.link(index, NEWER);
+    const older = arena.link(index, OLDER);
+    if (newer !== NONE) arena.setLink(newer, OLDER, older);
+    else this.newest = older;
+    if (older !== NONE) arena.setLink(older, NEWER, newer);
+    else this.oldest = newer;
+    arena.setLink(index, NEWER, NONE);
+    arena.setLink(index, OLDER, NONE);
+    arena.setLink(index, MOVED_AT, UNLINKED);
+  }
+
+  clear(): void {
+    this.newest = NONE;
+    this.oldest = NONE;
   }
 }
 
 /** Entries grouped by the second of their expiry, with a cursor over the seconds already past. */
 export class ExpiryIndex {
-  private readonly slots = new Map<number, Entry>();
+  private readonly slots = new Map<number, number>();
+  /** Slots are seconds since `base`, so they stay small integers. */
+  private readonly base: number;
   private cursor = Number.POSITIVE_INFINITY;
+  /** The earliest time at which an indexed entry can have expired (`expired()` finds nothing before). */
+  nextDueAt = Number.POSITIVE_INFINITY;
 
-  /** Files `entry` under its current `expiresAt` (moving it if it changed second). */
-  update(entry: Entry): void {
-    const slot = Math.floor(entry.expiresAt / EXPIRY_SLOT_MS);
-    if (slot === entry.slot) return;
-    this.remove(entry);
-    const head = this.slots.get(slot);
-    entry.slot = slot;
-    entry.slotNext = head;
-    entry.slotPrev = undefined;
-    if (head !== undefined) head.slotPrev = entry;
-    this.slots.set(slot, entry);
-    if (slot < this.cursor) this.cursor = slot;
+  constructor(
+    private readonly arena: EntryArena,
+    nowMs: number,
+  ) {
+    this.base = Math.floor(nowMs / EXPIRY_SLOT_MS) * EXPIRY_SLOT_MS;
   }
 
-  remove(entry: Entry): void {
-    if (entry.slot === -1) return;
-    const { slotPrev, slotNext } = entry;
-    if (slotNext !== undefined) slotNext.slotPrev = slotPrev;
-    if (slotPrev !== undefined) slotPrev.slotNext = slotNext;
-    else if (slotNext === undefined) this.slots.delete(entry.slot);
-    else this.slots.set(entry.slot, slotNext);
-    entry.slot = -1;
-    entry.slotPrev = undefined;
-    entry.slotNext = undefined;
+  /** Files `index` under its current expiry (moving it if it changed second). */
+  update(index: number): void {
+    const arena = this.arena;
+    const slot = Math.floor((arena.expiresAt(index) - this.base) / EXPIRY_SLOT_MS);
+    const previous = arena.link(index, SLOT_PREVIOUS);
+    if (previous !== UNINDEXED && arena.link(index, SLOT) === slot) return;
+    this.remove(index);
+    const head = this.slots.get(slot) ?? NONE;
+    arena.setLink(index, SLOT, slot);
+    arena.setLink(index, SLOT_PREVIOUS, NONE);
+    arena.setLink(index, SLOT_NEXT, head);
+    if (head !== NONE) arena.setLink(head, SLOT_PREVIOUS, index);
+    this.slots.set(slot, index);
+    if (slot < this.cursor) this.moveCursor(slot);
+  }
+
+  remove(index: number): void {
+    const arena = this.arena;
+    const previous = arena.link(index, SLOT_PREVIOUS);
+    if (previous === UNINDEXED) return;
+    const next = arena.link(index, SLOT_NEXT);
+    const slot = arena.link(index, SLOT);
+    if (next !== NONE) arena.setLink(next, SLOT_PREVIOUS, previous);
+    if (previous !== NONE) arena.setLink(previous, SLOT_NEXT, next);
+    else if (next === NONE) this.slots.delete(slot);
+    else this.slots.set(slot, next);
+    arena.setLink(index, SLOT_PREVIOUS, UNINDEXED);
+    arena.setLink(index, SLOT_NEXT, NONE);
   }
 
   /**
-   * An entry whose whole expiry second lies before `nowMs`, or `undefined`. Walks at most `budget`
+   * An entry whose whole expiry second lies before `nowMs`, or {@link NONE}. Walks at most `budget`
    * empty seconds per call, so one call after a long idle stretch stays cheap; when the index has
    * fewer seconds than the gap, it jumps to the earliest one instead of walking.
    */
-  expired(nowMs: number, budget: number): Entry | undefined {
-    const nowSlot = Math.floor(nowMs / EXPIRY_SLOT_MS);
+  expired(nowMs: number, budget: number): number {
     if (this.slots.size === 0) {
-      this.cursor = nowSlot;
-      return undefined;
+      this.moveCursor(Number.POSITIVE_INFINITY);
+      return NONE;
     }
-    if (nowSlot - this.cursor > this.slots.size) this.cursor = this.earliestSlot();
+    const nowSlot = Math.floor((nowMs - this.base) / EXPIRY_SLOT_MS);
+    if (nowSlot - this.cursor > this.slots.size) this.moveCursor(this.earliestSlot());
     for (let steps = 0; this.cursor < nowSlot && steps < budget; steps += 1) {
       const head = this.slots.get(this.cursor);
       if (head !== undefined) return head;
-      this.cursor += 1;
+      this.moveCursor(this.cursor + 1);
     }
-    return undefined;
+    return NONE;
   }
 
   clear(): void {
     this.slots.clear();
-    this.cursor = Number.POSITIVE_INFINITY;
+    this.moveCursor(Number.POSITIVE_INFINITY);
+  }
+
+  private moveCursor(slot: number): void {
+    this.cursor = slot;
+    this.nextDueAt = this.base + (slot + 1) * EXPIRY_SLOT_MS;
   }
 
   private earliestSlot(): number {

@@ -13,10 +13,10 @@ import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { defaultMetricsRegistry } from '../observability/metrics-registry.js';
 import { silentLogger, type LoggerLike } from '../observability/logger-like.js';
-import { decision, type CounterAlgorithm, type CounterState } from './algorithm.js';
+import { decision, freshState, type CounterAlgorithm, type StateRecords } from './algorithm.js';
 import { acquireInTable, leaseMember, releaseInTable, type LeaseTable } from './concurrency.js';
 import { COUNTER_ALGORITHMS } from './lua-scripts.js';
-import { Entry, ExpiryIndex, RecencyList } from './memory-entries.js';
+import { EntryArena, ExpiryIndex, NONE, RecencyList } from './memory-entries.js';
 import { rateLimitMetrics, type RateLimitMetrics } from './metrics.js';
 import { PrefixClaims } from './prefix-claims.js';
 import type { LeaseHandle, LeaseResult, LimitDefinition, LimitRequest, RateLimitDecision, RateLimitStore } from './types.js';
@@ -85,22 +85,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryRateL
   return new MemoryStore(maxSize, name, options.now ?? Date.now, options.logger ?? silentLogger, rateLimitMetrics(options.registry ?? defaultMetricsRegistry()));
 }
 
-/** A fresh state for peeks at keys the store does not hold (never stored). */
-const scratch: CounterState = { a: 0, b: 0, c: 0, expiresAt: 0 };
-function freshScratch(): CounterState {
-  scratch.a = 0;
-  scratch.b = 0;
-  scratch.c = 0;
-  scratch.expiresAt = 0;
-  return scratch;
-}
+/** The state of keys the store does not hold, for peeks and dry runs (never committed to). */
+const FRESH: StateRecords = freshState();
 
 class MemoryStore implements MemoryRateLimitStore {
   readonly supportsLocalFallback = false;
   readonly inProcess = true;
-  private readonly tables = new Map<string, Map<string, Entry>>();
-  private readonly recency = new RecencyList();
-  private readonly expiry = new ExpiryIndex();
+  private readonly tables = new Map<string, Map<string, number>>();
+  private readonly arena: EntryArena;
+  private readonly recency: RecencyList;
+  private readonly expiry: ExpiryIndex;
   private readonly claims: PrefixClaims;
   private readonly unregisterGauges: () => void;
   private count = 0;
@@ -109,7 +103,8 @@ class MemoryStore implements MemoryRateLimitStore {
   private saturationLogged = false;
   private destroyed = false;
   private lastLimit: LimitDefinition | undefined;
-  private lastTable: Map<string, Entry> | undefined;
+  private lastTable: Map<string, number> | undefined;
+  private lastAlgorithm: CounterAlgorithm | undefined;
 
   constructor(
     readonly maxSize: number,
@@ -118,6 +113,10 @@ class MemoryStore implements MemoryRateLimitStore {
     private readonly logger: LoggerLike,
     private readonly metrics: RateLimitMetrics,
   ) {
+    this.arena = new EntryArena(maxSize);
+    // Exact LRU for small stores; above, entries among the newest eighth are not moved again.
+    this.recency = new RecencyList(this.arena, Math.max(1, Math.floor(maxSize / 8)));
+    this.expiry = new ExpiryIndex(this.arena, now());
     this.claims = new PrefixClaims(`memory store "${name}"`);
     this.unregisterGauges = metrics.registerMemoryStore({ name, maxSize, size: () => this.count });
   }
@@ -131,19 +130,19 @@ class MemoryStore implements MemoryRateLimitStore {
   }
 
   consume(limit: LimitDefinition, key: string, cost: number): RateLimitDecision {
-    this.assertAlive();
-    const algorithm = counterAlgorithm(limit);
+    if (this.destroyed) this.assertAlive();
+    const table = this.tableFor(limit);
+    const algorithm = limit === this.lastLimit && this.lastAlgorithm !== undefined ? this.lastAlgorithm : counterAlgorithm(limit);
     const now = this.now();
     this.sweep(now);
-    const table = this.tableFor(limit);
-    let entry = table.get(key);
-    if (entry === undefined) {
-      if (cost === 0) return algorithm.evaluate(freshScratch(), limit, now, 0, false);
-      entry = this.insert(table, key, now);
-      if (entry === undefined) return this.refuseNewKey(limit);
+    let index = table.get(key);
+    if (index === undefined) {
+      if (cost === 0) return algorithm.evaluate(FRESH, 0, limit, now, 0, false);
+      index = this.insert(table, key, now);
+      if (index === NONE) return this.refuseNewKey(limit);
     }
-    const result = algorithm.evaluate(entry, limit, now, cost, true);
-    this.afterDecision(entry, algorithm, limit, result, now, cost);
+    const result = this.evaluateAt(index, algorithm, limit, now, cost, true);
+    this.afterDecision(index, algorithm, limit, result, now, cost);
     return result;
   }
 
@@ -154,41 +153,42 @@ class MemoryStore implements MemoryRateLimitStore {
     const decisions: RateLimitDecision[] = [];
     let commit = true;
     for (const { limit, key, cost } of requests) {
-      const entry = this.tableFor(limit).get(key);
+      const index = this.tableFor(limit).get(key);
       // Keep the keys of this call at the young end, so making room below cannot evict one of them.
-      if (entry !== undefined) this.recency.touch(entry);
-      const result = counterAlgorithm(limit).evaluate(entry ?? freshScratch(), limit, now, cost, false);
+      if (index !== undefined) this.recency.touch(index);
+      const algorithm = counterAlgorithm(limit);
+      const result = index === undefined ? algorithm.evaluate(FRESH, 0, limit, now, cost, false) : this.evaluateAt(index, algorithm, limit, now, cost, false);
       decisions.push(result);
       if (!result.allowed && limit.blocking) commit = false;
     }
-    for (let index = 0; index < requests.length; index += 1) {
-      const request = requests[index];
-      const result = decisions[index];
+    for (let position = 0; position < requests.length; position += 1) {
+      const request = requests[position];
+      const result = decisions[position];
       if (request === undefined || result === undefined) continue;
       const algorithm = counterAlgorithm(request.limit);
+      // Looked up again: making room for an earlier request may have recycled an expired entry.
+      const table = this.tableFor(request.limit);
+      const held = table.get(request.key);
       if (!commit || !result.allowed || request.cost === 0) {
-        const held = this.tableFor(request.limit).get(request.key);
         if (held !== undefined && !result.allowed) this.afterDecision(held, algorithm, request.limit, result, now, request.cost);
         continue;
       }
-      // Looked up again: making room for an earlier request may have recycled an expired entry.
-      const table = this.tableFor(request.limit);
-      const entry = table.get(request.key) ?? this.insert(table, request.key, now);
-      if (entry === undefined) {
-        decisions[index] = this.refuseNewKey(request.limit);
+      const index = held ?? this.insert(table, request.key, now);
+      if (index === NONE) {
+        decisions[position] = this.refuseNewKey(request.limit);
         continue;
       }
-      const committed = algorithm.evaluate(entry, request.limit, now, request.cost, true);
-      decisions[index] = committed;
-      this.afterDecision(entry, algorithm, request.limit, committed, now, request.cost);
+      const committed = this.evaluateAt(index, algorithm, request.limit, now, request.cost, true);
+      decisions[position] = committed;
+      this.afterDecision(index, algorithm, request.limit, committed, now, request.cost);
     }
     return decisions;
   }
 
   reset(limit: LimitDefinition, key: string): Promise<void> {
     this.assertAlive();
-    const entry = this.tableFor(limit).get(key);
-    if (entry !== undefined) this.delete(entry);
+    const index = this.tableFor(limit).get(key);
+    if (index !== undefined) this.delete(index, true);
     return Promise.resolve();
   }
 
@@ -197,31 +197,34 @@ class MemoryStore implements MemoryRateLimitStore {
     const now = this.now();
     this.sweep(now);
     const table = this.tableFor(limit);
-    let entry = table.get(key);
-    if (entry === undefined) {
+    let index = table.get(key);
+    if (index === undefined) {
       if (cost === 0) return { decision: acquireInTable({ leases: new Map(), held: 0 }, limit, now, 0, undefined), handle: undefined };
-      entry = this.insert(table, key, now);
-      if (entry === undefined) return { decision: this.refuseNewKey(limit), handle: undefined };
+      index = this.insert(table, key, now);
+      if (index === NONE) return { decision: this.refuseNewKey(limit), handle: undefined };
     }
-    const leases: LeaseTable = (entry.leases ??= { leases: new Map(), held: 0 });
+    const arena = this.arena;
+    const leases: LeaseTable = (arena.leases[index] ??= { leases: new Map(), held: 0 });
     const member = cost > 0 ? leaseMember(cost, nextLeaseId()) : undefined;
     const result = acquireInTable(leases, limit, now, cost, member);
     let handle: LeaseHandle | undefined;
     if (result.allowed && member !== undefined) {
       handle = { limit, key, id: member, cost, source: 'primary' };
-      entry.expiresAt = now + limit.windowMs;
+      arena.setExpiresAt(index, now + limit.windowMs);
     }
     // A key holding leases is protected like a limited one: evicting it would free its slots.
-    entry.protectedUntil = leases.held > 0 ? entry.expiresAt : 0;
-    this.recency.touch(entry);
-    this.expiry.update(entry);
+    // (Expiry is kept in the record's expiry field, which lease keys share with counter keys.)
+    arena.setProtectedUntil(index, leases.held > 0 ? arena.expiresAt(index) : 0);
+    this.recency.touch(index);
+    this.expiry.update(index);
     return { decision: result, handle };
   }
 
   releaseLease(handle: LeaseHandle): Promise<void> {
     if (this.destroyed) return Promise.resolve();
-    const entry = this.tables.get(tableName(handle.limit))?.get(handle.key);
-    if (entry?.leases !== undefined && releaseInTable(entry.leases, handle.id) && entry.leases.held === 0) entry.protectedUntil = 0;
+    const index = this.tables.get(tableName(handle.limit))?.get(handle.key);
+    const leases = index === undefined ? undefined : this.arena.leases[index];
+    if (index !== undefined && leases !== undefined && releaseInTable(leases, handle.id) && leases.held === 0) this.arena.setProtectedUntil(index, 0);
     return Promise.resolve();
   }
 
@@ -236,8 +239,10 @@ class MemoryStore implements MemoryRateLimitStore {
     this.tables.clear();
     this.recency.clear();
     this.expiry.clear();
+    this.arena.clear();
     this.lastTable = undefined;
     this.lastLimit = undefined;
+    this.lastAlgorithm = undefined;
     this.count = 0;
     this.unregisterGauges();
   }
@@ -246,7 +251,7 @@ class MemoryStore implements MemoryRateLimitStore {
     if (this.destroyed) throw new Error(`memory rate-limit store "${this.name}" was used after destroy()`);
   }
 
-  private tableFor(limit: LimitDefinition): Map<string, Entry> {
+  private tableFor(limit: LimitDefinition): Map<string, number> {
     // Most calls repeat the previous limit: an identity check spares building the table name.
     if (limit === this.lastLimit && this.lastTable !== undefined) return this.lastTable;
     const name = tableName(limit);
@@ -257,68 +262,76 @@ class MemoryStore implements MemoryRateLimitStore {
     }
     this.lastLimit = limit;
     this.lastTable = table;
+    this.lastAlgorithm = limit.algorithm === 'concurrency' ? undefined : COUNTER_ALGORITHMS[limit.algorithm];
     return table;
   }
 
-  /** Marks the key protected while it is limited, and files it under its new expiry. */
-  private afterDecision(entry: Entry, algorithm: CounterAlgorithm, limit: LimitDefinition, result: RateLimitDecision, now: number, cost: number): void {
-    if (!result.allowed) entry.protectedUntil = now + result.retryAfterMs;
-    else if (result.remaining === 0 && cost > 0) entry.protectedUntil = now + algorithm.evaluate(entry, limit, now, 1, false).retryAfterMs;
-    this.recency.touch(entry);
-    this.expiry.update(entry);
+  /** Runs the algorithm on an entry's numbers (the arena's columns at `index`). */
+  private evaluateAt(index: number, algorithm: CounterAlgorithm, limit: LimitDefinition, now: number, cost: number, commit: boolean): RateLimitDecision {
+    return algorithm.evaluate(this.arena.doubles, EntryArena.offset(index), limit, now, cost, commit);
   }
 
-  /** Adds a key, making room first when full; `undefined` when every entry is protected. */
-  private insert(table: Map<string, Entry>, key: string, now: number): Entry | undefined {
-    let entry: Entry;
+  /** Marks the key protected while it is limited, and files it under its new expiry. */
+  private afterDecision(index: number, algorithm: CounterAlgorithm, limit: LimitDefinition, result: RateLimitDecision, now: number, cost: number): void {
+    if (!result.allowed) this.arena.setProtectedUntil(index, now + result.retryAfterMs);
+    else if (result.remaining === 0 && cost > 0) this.arena.setProtectedUntil(index, now + this.evaluateAt(index, algorithm, limit, now, 1, false).retryAfterMs);
+    this.recency.touch(index);
+    this.expiry.update(index);
+  }
+
+  /** Adds a key, making room first when full; {@link NONE} when every entry is protected. */
+  private insert(table: Map<string, number>, key: string, now: number): number {
+    let index: number;
     if (this.count >= this.maxSize) {
       const victim = this.victim(now);
-      if (victim === undefined) return undefined;
-      this.delete(victim);
-      victim.reset();
-      entry = victim;
+      if (victim === NONE) return NONE;
+      this.delete(victim, false);
+      this.arena.reassign(victim, key, table);
+      index = victim;
     } else {
-      entry = new Entry();
+      index = this.arena.allocate(key, table);
     }
-    entry.key = key;
-    entry.table = table;
-    table.set(key, entry);
+    table.set(key, index);
     this.count += 1;
     this.saturationLogged = false;
     if (!this.warned && this.count >= this.maxSize * WARN_RATIO) {
       this.warned = true;
       this.logger.warn({ store: this.name, size: this.count, maxSize: this.maxSize }, `rate-limit memory store "${this.name}" is at ${Math.round(WARN_RATIO * 100)}% of maxSize; raise maxSize or expect least-recently-used keys to be evicted`);
     }
-    return entry;
+    return index;
   }
 
   /** The entry to evict: an expired one, else the least recently used unprotected one. */
-  private victim(now: number): Entry | undefined {
+  private victim(now: number): number {
     const expired = this.expiry.expired(now, 64);
-    if (expired !== undefined) return expired;
+    if (expired !== NONE) return expired;
+    const arena = this.arena;
     for (let chance = 0; chance < SECOND_CHANCES; chance += 1) {
       const oldest = this.recency.last;
-      if (oldest === undefined) return undefined;
-      if (oldest.protectedUntil <= now || oldest.expiresAt <= now) return oldest;
+      if (oldest === NONE) return NONE;
+      if (arena.protectedUntil(oldest) <= now || arena.expiresAt(oldest) <= now) return oldest;
       this.recency.touch(oldest);
     }
-    return undefined;
+    return NONE;
   }
 
   /** Removes up to two expired entries, so the size tracks live keys without a timer. */
   private sweep(now: number): void {
+    if (now < this.expiry.nextDueAt) return;
     for (let removed = 0; removed < 2; removed += 1) {
       const expired = this.expiry.expired(now, 8);
-      if (expired === undefined) return;
-      this.delete(expired);
+      if (expired === NONE) return;
+      this.delete(expired, true);
     }
   }
 
-  private delete(entry: Entry): void {
-    entry.table?.delete(entry.key);
-    entry.table = undefined;
-    this.recency.unlink(entry);
-    this.expiry.remove(entry);
+  /** Takes an entry out of its table and both lists; `free` returns its index for reuse. */
+  private delete(index: number, free: boolean): void {
+    const arena = this.arena;
+    arena.tables[index]?.delete(arena.keys[index] ?? '');
+    this.recency.unlink(index);
+    this.expiry.remove(index);
+    if (free) arena.release(index);
     this.count -= 1;
     if (this.warned && this.count < this.maxSize * REARM_RATIO) this.warned = false;
   }

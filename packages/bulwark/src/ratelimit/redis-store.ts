@@ -10,6 +10,7 @@ import { defaultMetricsRegistry } from '../observability/metrics-registry.js';
 import { silentLogger, type LoggerLike } from '../observability/logger-like.js';
 import { decision } from './algorithm.js';
 import { leaseMember } from './concurrency.js';
+import { hashTagSafeKey } from './key-normalization.js';
 import { luaScripts, RESULTS_PER_LIMIT, type LuaScript } from './lua-scripts.js';
 import { nextLeaseId } from './memory-store.js';
 import { rateLimitMetrics } from './metrics.js';
@@ -141,11 +142,11 @@ class RedisStore implements RedisRateLimitStore {
   }
 
   nodeFor(key: string): string {
-    return this.runner.nodeFor(key);
+    return this.runner.nodeFor(hashTagSafeKey(key));
   }
 
   redisKey(limit: LimitDefinition, key: string): string {
-    return `${this.options.namespace}{${key}${this.parts(limit).suffix}`;
+    return this.keyOf(limit, hashTagSafeKey(key));
   }
 
   consume(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision> {
@@ -166,9 +167,10 @@ class RedisStore implements RedisRateLimitStore {
   }
 
   attempt(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision | StoreFailure> {
-    const argv: (string | number)[] = [this.redisKey(limit, key), this.nowArgument()];
+    const tag = hashTagSafeKey(key);
+    const argv: (string | number)[] = [this.keyOf(limit, tag), this.nowArgument()];
     this.pushArguments(argv, limit, cost);
-    return this.runner.run(this.scriptFor(limit), 1, argv, key).then((reply) => (reply instanceof StoreFailure ? reply : (this.decisions([limit], reply)[0] ?? malformed(key, this.runner))));
+    return this.runner.run(this.scriptFor(limit), 1, argv, tag).then((reply) => (reply instanceof StoreFailure ? reply : (this.decisions([limit], reply)[0] ?? malformed(key, this.runner))));
   }
 
   attemptAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[] | StoreFailure> {
@@ -176,15 +178,16 @@ class RedisStore implements RedisRateLimitStore {
     if (first === undefined) return Promise.resolve([]);
     const keys: string[] = [];
     const args: (string | number)[] = [this.nowArgument()];
+    const tag = hashTagSafeKey(first.key);
     let script = this.scriptFor(first.limit);
     for (const request of requests) {
       if (request.key !== first.key) throw new TypeError('every limit of a multi-limit check must use the same key');
-      keys.push(this.redisKey(request.limit, request.key));
+      keys.push(this.keyOf(request.limit, tag));
       this.pushArguments(args, request.limit, request.cost);
       if (request.limit.algorithm !== first.limit.algorithm) script = luaScripts().mixed;
     }
     const limits = requests.map((request) => request.limit);
-    return this.runner.run(script, keys.length, [...keys, ...args], first.key).then((reply) => {
+    return this.runner.run(script, keys.length, [...keys, ...args], tag).then((reply) => {
       if (reply instanceof StoreFailure) return reply;
       const decisions = this.decisions(limits, reply);
       return decisions.length === limits.length ? decisions : malformed(first.key, this.runner);
@@ -193,9 +196,10 @@ class RedisStore implements RedisRateLimitStore {
 
   attemptLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult | StoreFailure> {
     const id = cost > 0 ? nextLeaseId() : '';
-    const base = this.redisKey(limit, key);
+    const tag = hashTagSafeKey(key);
+    const base = this.keyOf(limit, tag);
     const argv = [`${base}:s`, `${base}:n`, this.nowArgument(), limit.limit, limit.windowMs, cost, id];
-    return this.runner.run(luaScripts().acquire, 2, argv, key).then((reply) => {
+    return this.runner.run(luaScripts().acquire, 2, argv, tag).then((reply) => {
       if (reply instanceof StoreFailure) return reply;
       const result = this.decisions([limit], reply)[0];
       if (result === undefined) return malformed(key, this.runner);
@@ -205,8 +209,9 @@ class RedisStore implements RedisRateLimitStore {
   }
 
   attemptRelease(handle: LeaseHandle): Promise<boolean | StoreFailure> {
-    const base = this.redisKey(handle.limit, handle.key);
-    return this.runner.run(luaScripts().release, 2, [`${base}:s`, `${base}:n`, handle.id], handle.key).then((reply) => (reply instanceof StoreFailure ? reply : reply === 1));
+    const tag = hashTagSafeKey(handle.key);
+    const base = this.keyOf(handle.limit, tag);
+    return this.runner.run(luaScripts().release, 2, [`${base}:s`, `${base}:n`, handle.id], tag).then((reply) => (reply instanceof StoreFailure ? reply : reply === 1));
   }
 
   async reset(limit: LimitDefinition, key: string): Promise<void> {
@@ -225,6 +230,10 @@ class RedisStore implements RedisRateLimitStore {
 
   claimPrefix(prefix: string, owner: string): () => void {
     return this.claims.claim(prefix, owner);
+  }
+
+  private keyOf(limit: LimitDefinition, tag: string): string {
+    return `${this.options.namespace}{${tag}${this.parts(limit).suffix}`;
   }
 
   private nowArgument(): string | number {
@@ -275,5 +284,5 @@ class RedisStore implements RedisRateLimitStore {
 
 /** A reply of the wrong shape (a foreign script under our SHA?) counts as a failed call. */
 function malformed(key: string, runner: ScriptRunner): StoreFailure {
-  return new StoreFailure('script', 'unexpected reply from the rate-limit script', runner.nodeFor(key));
+  return new StoreFailure('script', 'unexpected reply from the rate-limit script', runner.nodeFor(hashTagSafeKey(key)));
 }

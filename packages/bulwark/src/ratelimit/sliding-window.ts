@@ -9,32 +9,33 @@
  *
  * @see https://blog.cloudflare.com/counting-things-a-lot-of-different-things/
  */
-import { decision, type CounterAlgorithm, type CounterState } from './algorithm.js';
+import { decision, STATE_A, STATE_B, STATE_C, STATE_EXPIRES_AT, type CounterAlgorithm, type StateRecords } from './algorithm.js';
 import { ceilDiv, floorDiv } from './integer-math.js';
 import type { LimitDefinition, RateLimitDecision } from './types.js';
 
 // State: a = start of the current window (epoch ms), b = current count, c = previous count.
-function evaluate(state: CounterState, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
+function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
   const window = limit.windowMs;
   const start = nowMs - (nowMs % window);
   const elapsed = nowMs - start;
+  const counted = state[at + STATE_A] ?? 0;
   let current = 0;
   let previous = 0;
-  if (state.a === start) {
-    current = state.b;
-    previous = state.c;
-  } else if (state.a === start - window) {
-    previous = state.b;
+  if (counted === start) {
+    current = state[at + STATE_B] ?? 0;
+    previous = state[at + STATE_C] ?? 0;
+  } else if (counted === start - window) {
+    previous = state[at + STATE_B] ?? 0;
   }
   const used = previous * (window - elapsed) + current * window;
   const capacity = limit.limit * window;
   const needed = cost * window;
   if (used + needed <= capacity) {
     if (commit && cost > 0) {
-      state.a = start;
-      state.b = current + cost;
-      state.c = previous;
-      state.expiresAt = start + 2 * window;
+      state[at + STATE_A] = start;
+      state[at + STATE_B] = current + cost;
+      state[at + STATE_C] = previous;
+      state[at + STATE_EXPIRES_AT] = start + 2 * window;
     }
     const resetMs = current + cost > 0 ? window - elapsed + window : previous > 0 ? window - elapsed : 0;
     return decision(true, limit.limit, floorDiv(capacity - used - needed, window), resetMs, 0, 'ok');

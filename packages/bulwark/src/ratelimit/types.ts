@@ -122,7 +122,10 @@ export interface RateLimitStore {
   readonly name: string;
   /** Whether the store can enforce `onStoreFailure: 'local'` (only the resilient store can). */
   readonly supportsLocalFallback: boolean;
-  /** Whether the store lives in this process (a local block cache in front of it would be redundant). */
+  /**
+   * Whether the store lives in this process and answers synchronously (its methods return values,
+   * never promises). A local block cache in front of such a store would be redundant.
+   */
   readonly inProcess: boolean;
   /** Counts `cost` units against `key` (cost 0 is a peek: nothing changes). */
   consume(limit: LimitDefinition, key: string, cost: number): MaybePromise<RateLimitDecision>;

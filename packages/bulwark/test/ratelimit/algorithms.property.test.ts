@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CounterAlgorithm, CounterState } from '../../src/ratelimit/algorithm.js';
+import { freshState, type CounterAlgorithm, type StateRecords } from '../../src/ratelimit/algorithm.js';
 import { fixedWindow } from '../../src/ratelimit/fixed-window.js';
 import { gcra } from '../../src/ratelimit/gcra.js';
 import { buildDefinition } from '../../src/ratelimit/limit-definition.js';
@@ -43,7 +43,7 @@ describe.each(Object.keys(ALGORITHMS) as RateLimitAlgorithm[])('%s against its r
       fc.property(scenario(algorithm), ({ limit, windowMs, burst, start, steps }) => {
         const definition = define(algorithm, limit, windowMs, burst);
         const reference = model(definition);
-        const state: CounterState = { a: 0, b: 0, c: 0, expiresAt: 0 };
+        const state: StateRecords = freshState();
         const capacity = algorithm === 'gcra' ? definition.burst : definition.limit;
         // Long enough for a GCRA bucket larger than the limit to refill completely.
         const horizon = windowMs * 4 * Math.ceil(capacity / limit + 1) + 10;
@@ -51,7 +51,7 @@ describe.each(Object.keys(ALGORITHMS) as RateLimitAlgorithm[])('%s against its r
         for (const { gap, cost } of steps) {
           now += gap;
           const expectedAllowed = reference.allows(now, cost);
-          const decision = implementation.evaluate(state, definition, now, cost, true);
+          const decision = implementation.evaluate(state, 0, definition, now, cost, true);
           expect(decision.allowed).toBe(expectedAllowed);
           expect(decision.limit).toBe(capacity);
           if (decision.allowed) {
@@ -75,16 +75,17 @@ describe.each(Object.keys(ALGORITHMS) as RateLimitAlgorithm[])('%s against its r
     fc.assert(
       fc.property(scenario(algorithm), ({ limit, windowMs, burst, start, steps }) => {
         const definition = define(algorithm, limit, windowMs, burst);
-        const state: CounterState = { a: 0, b: 0, c: 0, expiresAt: 0 };
+        const state: StateRecords = freshState();
         let now = start;
         for (const { gap, cost } of steps) {
           now += gap;
-          const before = { ...state };
-          const dry = implementation.evaluate(state, definition, now, cost, false);
-          expect(state).toEqual(before);
-          expect(implementation.evaluate(state, definition, now, 0, true).allowed).toBe(true);
-          expect(state).toEqual(before);
-          const real = implementation.evaluate(state, definition, now, cost, true);
+          const snapshot = () => [...state];
+          const before = snapshot();
+          const dry = implementation.evaluate(state, 0, definition, now, cost, false);
+          expect(snapshot()).toEqual(before);
+          expect(implementation.evaluate(state, 0, definition, now, 0, true).allowed).toBe(true);
+          expect(snapshot()).toEqual(before);
+          const real = implementation.evaluate(state, 0, definition, now, cost, true);
           expect(real).toEqual(dry);
         }
       }),
@@ -98,12 +99,12 @@ describe('limits hold whatever the history', () => {
     fc.assert(
       fc.property(scenario('fixed-window'), ({ limit, windowMs, start, steps }) => {
         const definition = define('fixed-window', limit, windowMs, limit);
-        const state: CounterState = { a: 0, b: 0, c: 0, expiresAt: 0 };
+        const state: StateRecords = freshState();
         const spent = new Map<number, number>();
         let now = start;
         for (const { gap, cost } of steps) {
           now += gap;
-          if (fixedWindow.evaluate(state, definition, now, cost, true).allowed) {
+          if (fixedWindow.evaluate(state, 0, definition, now, cost, true).allowed) {
             const window = Math.floor(now / windowMs);
             spent.set(window, (spent.get(window) ?? 0) + cost);
           }
@@ -117,12 +118,12 @@ describe('limits hold whatever the history', () => {
     fc.assert(
       fc.property(scenario('gcra'), ({ limit, windowMs, burst, start, steps }) => {
         const definition = define('gcra', limit, windowMs, burst);
-        const state: CounterState = { a: 0, b: 0, c: 0, expiresAt: 0 };
+        const state: StateRecords = freshState();
         const admitted: { at: number; cost: number }[] = [];
         let now = start;
         for (const { gap, cost } of steps) {
           now += gap;
-          if (gcra.evaluate(state, definition, now, cost, true).allowed && cost > 0) admitted.push({ at: now, cost });
+          if (gcra.evaluate(state, 0, definition, now, cost, true).allowed && cost > 0) admitted.push({ at: now, cost });
         }
         for (let from = 0; from < admitted.length; from += 1) {
           let units = 0;
@@ -139,9 +140,9 @@ describe('limits hold whatever the history', () => {
 
   it('GCRA with burst = limit: never more than the limit plus one window of refill in any window', () => {
     const definition = define('gcra', 10, 1000, 10);
-    const state: CounterState = { a: 0, b: 0, c: 0, expiresAt: 0 };
+    const state: StateRecords = freshState();
     const admitted: number[] = [];
-    for (let at = 0; at < 10_000; at += 7) if (gcra.evaluate(state, definition, 1_700_000_000_000 + at, 1, true).allowed) admitted.push(at);
+    for (let at = 0; at < 10_000; at += 7) if (gcra.evaluate(state, 0, definition, 1_700_000_000_000 + at, 1, true).allowed) admitted.push(at);
     for (let index = 0; index < admitted.length; index += 1) {
       const inWindow = admitted.filter((at) => at >= admitted[index]! && at < admitted[index]! + 1000).length;
       expect(inWindow).toBeLessThanOrEqual(20);
