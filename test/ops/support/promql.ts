@@ -25,7 +25,7 @@ export function metricNamesInPromql(expression: string): Set<string> {
   const names = new Set<string>();
   // Strings first (a regex matcher may hold braces, brackets or keywords): each becomes "#<index>".
   const strings: string[] = [];
-  let text = expression.replace(GRAFANA_VARIABLE, ' ').replace(STRING, (literal) => `"#${strings.push(literal.slice(1, -1)) - 1}"`);
+  let text = expression.replace(STRING, (literal) => `"#${strings.push(literal.slice(1, -1)) - 1}"`).replace(GRAFANA_VARIABLE, ' ');
   for (const match of text.matchAll(NAME_MATCHER)) {
     const name = strings[Number(match[1])];
     if (name !== undefined && METRIC_NAME.test(name)) names.add(name);
@@ -55,4 +55,29 @@ export function metricNamesInVariableQuery(query: string): Set<string> {
   const queryResult = /^query_result\((.*)\)$/s.exec(trimmed);
   if (queryResult?.[1] !== undefined) return metricNamesInPromql(queryResult[1]);
   return metricNamesInPromql(trimmed);
+}
+
+/** One label matcher of a vector selector: `metric{label op "value"}`. */
+export interface LabelMatcher {
+  readonly metric: string;
+  readonly label: string;
+  readonly op: '=' | '!=' | '=~' | '!~';
+  readonly value: string;
+}
+
+/**
+ * The label matchers of the `metric{…}` selectors of an expression (Grafana variables are kept as
+ * written in values, e.g. `"$job"`). Selectors without a metric name (`{__name__=…}`) are left out.
+ */
+export function labelMatchersInPromql(expression: string): LabelMatcher[] {
+  const strings: string[] = [];
+  const text = expression.replace(STRING, (literal) => `"#${strings.push(literal.slice(1, -1)) - 1}"`);
+  const matchers: LabelMatcher[] = [];
+  for (const selector of text.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^{}]*)\}/g)) {
+    const metric = selector[1] ?? '';
+    for (const matcher of (selector[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"#(\d+)"/g)) {
+      matchers.push({ metric, label: matcher[1] ?? '', op: (matcher[2] ?? '=') as LabelMatcher['op'], value: strings[Number(matcher[3])] ?? '' });
+    }
+  }
+  return matchers;
 }
