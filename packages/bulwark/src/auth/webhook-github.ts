@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 import { safeEqual } from './safe-equal.js';
 import { singleHeader } from './signature-headers.js';
 import type { WebhookSchemeDefinition } from './webhook-types.js';
@@ -6,8 +6,10 @@ import type { WebhookSchemeDefinition } from './webhook-types.js';
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, keyed with the webhook
  * secret as UTF-8. GitHub signs no timestamp, so a captured delivery could be replayed at any time:
- * the replay cache on `X-GitHub-Delivery` (required here) is the only defence, for as long as it
- * remembers the id (`deliveryIdTtlSeconds`). The SHA-1 `X-Hub-Signature` is ignored.
+ * the replay cache is the only defence, for as long as it remembers the delivery
+ * (`deliveryIdTtlSeconds`). It is keyed on a digest of the signed body, not on `X-GitHub-Delivery`:
+ * that header is not signed, so a replay with a fresh id would pass a cache keyed on it. (The id is
+ * still required, and reported.) The SHA-1 `X-Hub-Signature` is ignored.
  *
  * @see https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
  */
@@ -37,6 +39,6 @@ export const githubWebhookScheme: WebhookSchemeDefinition<KeyObject, string> = {
   verify(delivery, body, keys) {
     let matched = false;
     for (const key of keys) matched = safeEqual(createHmac('sha256', key).update(body).digest('hex'), delivery.parsed) || matched;
-    return matched ? delivery.id : undefined;
+    return matched ? hash('sha256', body, 'base64url') : undefined;
   },
 };

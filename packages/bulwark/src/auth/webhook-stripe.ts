@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 import { safeEqual } from './safe-equal.js';
 import { singleHeader } from './signature-headers.js';
 import { WEBHOOK_TIMESTAMP, type WebhookSchemeDefinition } from './webhook-types.js';
@@ -53,14 +53,14 @@ export const stripeWebhookScheme: WebhookSchemeDefinition<KeyObject, readonly st
 
   verify(delivery, body, keys) {
     const prefix = Buffer.from(`${String(delivery.timestamp)}.`, 'latin1');
-    let matchedSignature: string | undefined;
+    let matched = false;
     for (const key of keys) {
       const expected = createHmac('sha256', key).update(prefix).update(body).digest('hex');
-      for (const candidate of delivery.parsed) {
-        if (safeEqual(expected, candidate)) matchedSignature ??= candidate;
-      }
+      for (const candidate of delivery.parsed) matched = safeEqual(expected, candidate) || matched;
     }
-    // Stripe sends no message id header: the accepted signature itself is the replay-cache key.
-    return matchedSignature;
+    // Stripe sends no message id header, so the replay-cache key is what the signature covers: the
+    // timestamp and the body. Not the matched signature: during a roll a delivery carries one v1 per
+    // secret, and replaying it with only the other v1 would be a "new" signature.
+    return matched ? `${String(delivery.timestamp)}.${hash('sha256', body, 'base64url')}` : undefined;
   },
 };

@@ -8,7 +8,7 @@ export const WEBHOOK_SCHEMES: readonly WebhookScheme[] = Object.freeze(['standar
 
 /**
  * Why a webhook delivery was refused. `expired`/`future`: the timestamp is outside the tolerance;
- * `replayed`: the message id (or signature) was already accepted; `unavailable`: the replay store
+ * `replayed`: the delivery (its signed message id, or the digest of what was signed) was already accepted; `unavailable`: the replay store
  * failed and the delivery is refused (the sender retries).
  */
 export type WebhookFailureReason = 'missing' | 'malformed' | 'bad_signature' | 'expired' | 'future' | 'replayed' | 'unavailable';

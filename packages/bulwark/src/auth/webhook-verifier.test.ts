@@ -156,6 +156,18 @@ describe('Stripe', () => {
     expect(await reasonOf(verifier('stripe').verify({ ...stripeDelivery(NOW + 1), body: BODY.replace('4200', '1') }))).toBe('bad_signature');
   });
 
+  it('refuses a replay that drops one of the v1 entries of a delivery signed during a roll', async () => {
+    const next = `whsec_${randomBytes(24).toString('hex')}`;
+    const old = stripeDelivery(NOW, BODY, STRIPE_SECRET).headers['stripe-signature'];
+    const fresh = stripeDelivery(NOW, BODY, next).headers['stripe-signature'];
+    const both = `${old},${fresh.slice(fresh.indexOf('v1='))}`;
+    const rolling = verifier('stripe', { secrets: [STRIPE_SECRET, next] });
+    expect(await reasonOf(rolling.verify({ headers: { 'stripe-signature': both }, body: BODY }))).toBe('ok');
+    // The same delivery (same t, same body) under the other secret's signature alone is a replay.
+    expect(await reasonOf(rolling.verify({ headers: { 'stripe-signature': fresh }, body: BODY }))).toBe('replayed');
+    expect(await reasonOf(rolling.verify({ headers: { 'stripe-signature': old }, body: BODY }))).toBe('replayed');
+  });
+
   it('refuses timestamps beyond the tolerance in both directions', async () => {
     expect(await reasonOf(verifier('stripe').verify(stripeDelivery(NOW - 301)))).toBe('expired');
     expect(await reasonOf(verifier('stripe').verify(stripeDelivery(NOW + 301)))).toBe('future');
@@ -195,6 +207,13 @@ describe('GitHub', () => {
     expect(await reasonOf(verifier('github').verify(delivery))).toBe('replayed');
   });
 
+  it('refuses a replayed delivery whose unsigned X-GitHub-Delivery was changed', async () => {
+    const delivery = githubDelivery();
+    expect(await reasonOf(verifier('github').verify(delivery))).toBe('ok');
+    const renamed = { ...delivery, headers: { ...delivery.headers, 'x-github-delivery': randomUUIDLike() } };
+    expect(await reasonOf(verifier('github').verify(renamed))).toBe('replayed');
+  });
+
   it('refuses a wrong secret and a changed body', async () => {
     expect(await reasonOf(verifier('github').verify(githubDelivery(undefined, BODY, 'another-secret-of-enough-length')))).toBe('bad_signature');
     expect(await reasonOf(verifier('github').verify({ ...githubDelivery(), body: `${BODY}\n` }))).toBe('bad_signature');
@@ -226,7 +245,9 @@ describe('createWebhookVerifier', () => {
 
   it('accepts the body as a Buffer, a Uint8Array or a string', async () => {
     for (const body of [Buffer.from(BODY), new Uint8Array(Buffer.from(BODY)), BODY]) {
-      expect(await reasonOf(verifier('github').verify({ ...githubDelivery(), body }))).toBe('ok');
+      // A fresh replay store each time: the same body twice is a replay, whatever its type.
+      const fresh = createMemoryReplayStore({ now: () => clock });
+      expect(await reasonOf(verifier('github', { replayStore: fresh }).verify({ ...githubDelivery(), body }))).toBe('ok');
     }
   });
 

@@ -17,7 +17,7 @@ export interface WebhookVerifierOptions {
    * `whsec_…` as shown. GitHub: the webhook secret.
    */
   readonly secrets: readonly string[];
-  /** Remembers accepted message ids (Stripe: signatures) so that a delivery is accepted once. */
+  /** Remembers accepted deliveries (Standard: message id; Stripe: timestamp + body digest; GitHub: body digest) so that each is accepted once. */
   readonly replayStore: ReplayStore;
   /** How far the signed timestamp may lie from now, both directions, in seconds (1…3600). @default 300 */
   readonly toleranceSeconds?: number;
