@@ -19,8 +19,9 @@ export interface AlertRule {
   readonly annotations?: Record<string, string>;
 }
 
-export function readYaml(path: string): unknown {
-  return parse(readFileSync(path, 'utf8'), { uniqueKeys: true });
+/** A YAML file; `merge` enables `<<:` merge keys (docker compose files use them). */
+export function readYaml(path: string, options: { readonly merge?: boolean } = {}): unknown {
+  return parse(readFileSync(path, 'utf8'), { uniqueKeys: true, merge: options.merge ?? false });
 }
 
 /** Every alerting rule of alerts.yml, in file order. */
