@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dispatcher } from 'undici';
+import { adminClient, type AdminClient } from './support/admin.js';
+import { newMasterKey, scratchDir, toYaml } from './support/config.js';
+import { countRows, createKeyInDatabase, createTestDatabase, postgresTarget, type TestDatabase } from './support/database.js';
+import { recordFigures } from './support/figures.js';
+import { crashEvidence, startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { createClient, hit, steadyLoad, Tally, type Outcome } from './support/traffic.js';
+import { startSystemUpstream, type SystemUpstream } from './support/upstream.js';
+
+/**
+ * PostgreSQL (API keys, audit log) lost under load, through a TCP proxy in front of the machine's
+ * PostgreSQL — the server itself is never stopped:
+ *
+ * - stopped: connections reset and refused, as when the server is down;
+ * - partitioned: connections stay open and nothing comes back, as when packets are dropped.
+ *
+ * Each outage lasts longer than the API key cache's 5 s TTL, so it shows both what the cache covers
+ * and what happens once it no longer does. Expected: the data plane keeps serving keys it knows,
+ * refuses keys it cannot check with 503 (fail closed), the admin API answers 503
+ * DEPENDENCY_UNAVAILABLE with Retry-After within a bounded time, readiness fails and recovers, and
+ * the audit log holds exactly the changes that were made.
+ */
+
+const OUTAGE_MS = 8000;
+/** The verifier's default cache TTL (bulwark/auth key-cache.ts). */
+const KEY_CACHE_TTL_MS = 5000;
+/** pg's connection timeout in bulwark/sql (createPostgresClient). */
+const DB_CONNECT_TIMEOUT_MS = 5000;
+const SHUTDOWN_TIMEOUT_MS = 3000;
+
+let dir: Awaited<ReturnType<typeof scratchDir>>;
+let database: TestDatabase;
+let upstream: SystemUpstream;
+let proxy: TcpProxy;
+let client: Dispatcher;
+let gateway: GatewayProcess;
+let admin: AdminClient;
+let successfulChanges = 0;
+const masterKey = newMasterKey();
+
+beforeAll(async () => {
+  dir = await scratchDir('pg-faults');
+  database = await createTestDatabase('pgfaults');
+  upstream = await startSystemUpstream();
+  proxy = await startTcpProxy(postgresTarget());
+  client = createClient({ connections: 64, timeoutMs: 30_000 });
+  const bootstrap = await createKeyInDatabase(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] });
+  successfulChanges += 1;
+  gateway = await startGatewayProcess({
+    name: 'pg',
+    dir: dir.path,
+    masterKey,
+    env: { DATABASE_URL: database.url(proxy.port), UPSTREAM_URL: upstream.url },
+    configYaml: toYaml({
+      server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS },
+      upstreams: { api: { url: '${UPSTREAM_URL}' } },
+      logging: { accessLog: false },
+      routes: [{ name: 'api', match: { prefix: '/api' }, upstream: 'api', auth: { type: 'apiKey', scopes: ['pg'] }, rateLimits: [{ name: 'per-key', limit: 1_000_000, window: '1h', by: 'apiKey' }] }],
+    }),
+  });
+  admin = adminClient(client, gateway.url, bootstrap.key);
+}, 120_000);
+
+/** A new key, used once so that its cache entry is fresh (the TTL runs from the lookup, not from the last use). */
+async function warmKey(name: string): Promise<{ readonly key: string; readonly cachedAt: number }> {
+  const created = await admin.createKey({ name, tenant: 'acme', scopes: ['pg'] });
+  if (created.created === undefined) throw new Error(`could not create a key: ${created.status} ${created.text}`);
+  successfulChanges += 1;
+  const cachedAt = performance.now();
+  expect((await hit(client, { url: `${gateway.url}/api/warm`, headers: { 'x-api-key': created.created.key } })).status).toBe(200);
+  return { key: created.created.key, cachedAt };
+}
+
+afterAll(async () => {
+  await gateway?.kill();
+  await proxy?.close();
+  await upstream?.close();
+  await client?.close();
+  await database?.drop();
+  await dir?.remove();
+});
+
+interface OutageRecord {
+  /** When the known key's cache entry was stored. */
+  readonly cachedAt: number;
+  readonly startedAt: number;
+  readonly restoredAt: number;
+  readonly known: Tally;
+  readonly unknown: Outcome[];
+  readonly admin: Outcome[];
+  readonly readyDuring: Outcome;
+  readonly adminRecoveredMs: number;
+  readonly readyRecoveredMs: number;
+}
+
+/**
+ * One outage of `OUTAGE_MS` under steady load with a known (cached) key; meanwhile a key the
+ * instance never saw and admin changes, once a second. Then the link comes back.
+ */
+async function outage(kind: 'stopped' | 'partitioned'): Promise<OutageRecord> {
+  // A key fresh in the cache, one never used, and live connections in the pool, as on a busy instance.
+  const unknownKey = await admin.createKey({ name: `never-used-${kind}`, tenant: 'acme', scopes: ['pg'] });
+  expect(unknownKey.status).toBe(201);
+  successfulChanges += 1;
+  const { key: knownKey, cachedAt } = await warmKey(`known-${kind}`);
+
+  const known = new Tally();
+  const controller = new AbortController();
+  const load = steadyLoad({ dispatcher: client, tally: known, ratePerSecond: 20, signal: controller.signal, next: () => ({ url: `${gateway.url}/api/load`, headers: { 'x-api-key': knownKey }, tag: 'known' }) });
+
+  const startedAt = performance.now();
+  if (kind === 'stopped') await proxy.refuse();
+  else proxy.blackhole();
+  const unknown: Promise<Outcome>[] = [];
+  const adminCalls: Promise<Outcome>[] = [];
+  for (let second = 0; second * 1000 < OUTAGE_MS; second += 1) {
+    unknown.push(hit(client, { url: `${gateway.url}/api/unknown`, headers: { 'x-api-key': unknownKey.created!.key }, tag: 'unknown' }));
+    adminCalls.push(admin.createKey({ name: `during-${kind}-${second}`, tenant: 'acme', scopes: ['pg'] }));
+    // The outage's length is the fault itself: one probe of each kind per second.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const readyDuring = await hit(client, { url: `${gateway.url}/health/ready` });
+  await proxy.restore();
+  const restoredAt = performance.now();
+  let adminRecoveredMs = -1;
+  while (performance.now() - restoredAt < 60_000) {
+    const attempt = await admin.createKey({ name: `after-${kind}`, tenant: 'acme', scopes: ['pg'] });
+    if (attempt.status === 201) {
+      successfulChanges += 1;
+      adminRecoveredMs = Math.round(performance.now() - restoredAt);
+      break;
+    }
+  }
+  await gateway.waitReady(200, 30_000);
+  const readyRecoveredMs = Math.round(performance.now() - restoredAt);
+  controller.abort();
+  await load;
+  const record = { cachedAt, startedAt, restoredAt, known, unknown: await Promise.all(unknown), admin: await Promise.all(adminCalls), readyDuring, adminRecoveredMs, readyRecoveredMs };
+  successfulChanges += record.admin.filter((outcome) => outcome.status === 201).length;
+  recordFigures(`postgres ${kind}`, {
+    outageMs: OUTAGE_MS,
+    knownKey: known.summary(),
+    knownKeyWithinCacheTtl: known.summary('known', startedAt, cachedAt + KEY_CACHE_TTL_MS),
+    knownKeyAfterCacheTtl: known.summary('known', cachedAt + KEY_CACHE_TTL_MS, restoredAt),
+    knownKeyAfterRestore: known.summary('known', restoredAt),
+    unknownKey: Tally.summarise(record.unknown),
+    admin: Tally.summarise(record.admin),
+    readyDuring: readyDuring.status,
+    adminRecoveredMs,
+    readyRecoveredMs,
+  });
+  return record;
+}
+
+describe.each(['stopped', 'partitioned'] as const)('PostgreSQL %s for 8 s under load', (kind) => {
+  let record: OutageRecord;
+  beforeAll(async () => {
+    record = await outage(kind);
+  }, 120_000);
+  // BUG (reported): on a partition, a query on an established pool connection waits until the
+  // partition heals: statement_timeout is enforced by the server, which never sees the query, and
+  // no client-side deadline (pg `query_timeout`) is set. Remove `.fails` once queries have one.
+  const itBounded = kind === 'partitioned' ? it.fails : it;
+
+  itBounded('answers the admin API with 503 DEPENDENCY_UNAVAILABLE and Retry-After within the connection timeout, changing nothing', () => {
+    for (const outcome of record.admin) {
+      expect(outcome.status, `${outcome.error ?? ''} ${outcome.text}`).toBe(503);
+      expect(outcome.code).toBe('DEPENDENCY_UNAVAILABLE');
+      expect(outcome.headers['retry-after']).toMatch(/^\d+$/);
+      expect(outcome.ms).toBeLessThan(DB_CONNECT_TIMEOUT_MS + 2000);
+    }
+  });
+
+  it('fails readiness during the outage and is ready again after it', () => {
+    expect(record.readyDuring.status).toBe(503);
+    expect(record.readyDuring.text).toContain('"database":"down"');
+    expect(record.readyRecoveredMs).toBeGreaterThanOrEqual(0);
+  });
+
+  itBounded('refuses a key it cannot check with 503, promptly, never 500', () => {
+    for (const outcome of record.unknown) {
+      expect(outcome.status, `${outcome.error ?? ''} ${outcome.text}`).toBe(503);
+      expect(outcome.code).toBe('DEPENDENCY_UNAVAILABLE');
+      expect(outcome.ms).toBeLessThan(DB_CONNECT_TIMEOUT_MS + 2000);
+    }
+  });
+
+  it('keeps serving a cached key for the cache TTL', () => {
+    const within = record.known.select('known', record.cachedAt, record.cachedAt + KEY_CACHE_TTL_MS - 200);
+    expect(within.length).toBeGreaterThan(0);
+    expect(Tally.summarise(within).statuses).toEqual({ '200': within.length });
+  });
+
+  // BUG (reported): the key cache has no stale-if-error: once an entry's 5 s TTL passes, every
+  // request with that key goes to the database and fails (503), so a database outage becomes a
+  // data-plane outage after 5 s. Remove `.fails` when the verifier serves stale entries on store errors.
+  it.fails('keeps serving a cached key for the whole outage (stale entries while the database is down)', () => {
+    const during = record.known.select('known', record.startedAt, record.restoredAt);
+    expect(Tally.summarise(during).statuses).toEqual({ '200': during.length });
+  });
+
+  it('answers every data-plane request within the connection timeout, with no 5xx but 503 and no 500', () => {
+    for (const outcome of record.known.outcomes) {
+      expect([200, 503], `${outcome.error ?? ''} ${outcome.text}`).toContain(outcome.status);
+      expect(outcome.ms).toBeLessThan(DB_CONNECT_TIMEOUT_MS + 2000);
+    }
+  });
+
+  it('recovers the admin API and loses nothing from the audit log', async () => {
+    expect(record.adminRecoveredMs).toBeGreaterThanOrEqual(0);
+    const verified = await admin.verifyAudit();
+    expect(verified.verified, verified.text).toEqual({ ok: true, count: successfulChanges });
+    expect(await countRows(database, 'SELECT count(*) AS n FROM bulwark_api_keys')).toBe(successfulChanges);
+    expect(crashEvidence(gateway)).toEqual([]);
+  });
+});
+
+describe('stopping while PostgreSQL is partitioned', () => {
+  // BUG (reported): SIGTERM during a partition never exits: shutdownTimeoutMs bounds the HTTP drain
+  // only; closing the services then waits on the hung last-used flush and pool.end(). Remove
+  // `.fails` once the whole shutdown is bounded.
+  it.fails('drains and exits within shutdownTimeoutMs, whatever the database does', async () => {
+    // A use of a key leaves a pending last-used write, which the shutdown flushes.
+    await warmKey('last');
+    proxy.blackhole();
+    const stoppingAt = performance.now();
+    // SIGKILL follows if it has not exited 5 s after its own deadline.
+    const exit = await gateway.stop(SHUTDOWN_TIMEOUT_MS + 5000);
+    const tookMs = Math.round(performance.now() - stoppingAt);
+    await proxy.restore();
+    recordFigures('postgres partitioned: SIGTERM', { tookMs, exit, lastLogLines: gateway.lines.slice(-3).map((line) => line.msg) });
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 5000);
+  }, 30_000);
+});
