@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
 import { createMetricsRegistry } from '../observability/metrics-registry.js';
@@ -209,6 +209,29 @@ describe('createSignatureVerifier: covered components', () => {
     expect(await verifier().verify({ ...request, method: 'GET', body: Buffer.from('smuggled') })).toEqual({ ok: false, reason: 'component_missing' });
     // Opting out leaves the body unprotected: the same request is then accepted.
     expect(await verifier({ requireContentDigest: false }).verify({ ...request, body: Buffer.from('smuggled') })).toMatchObject({ ok: true });
+  });
+
+  it('refuses content-digest covered only through the member of an algorithm it does not check', async () => {
+    // `"content-digest";key="md5"` signs the md5 member, which the verifier ignores; the sha-256
+    // member it does check is unsigned, so anyone could swap the body and recompute it.
+    const body = '{"sku":"A-1","qty":200}';
+    const digest = `md5=:AAAA:, sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
+    const params = `("@method" "@authority" "@path" "@query" "content-digest";key="md5");created=${NOW};keyid="billing";nonce="n-md5"`;
+    const base = `"@method": POST\n"@authority": api.example.com\n"@path": /orders\n"@query": ?\n"content-digest";key="md5": :AAAA:\n"@signature-params": ${params}`;
+    const headers = {
+      host: 'api.example.com',
+      'content-digest': digest,
+      'signature-input': `sig1=${params}`,
+      signature: `sig1=:${createHmac('sha256', SECRET).update(base).digest('base64')}:`,
+    };
+    const request = { method: 'POST', url: '/orders', headers, body: Buffer.from(body) };
+    expect(await verifier().verify(request)).toEqual({ ok: false, reason: 'component_missing' });
+    // Covering the member of an algorithm that is checked (or the whole field) meets the profile.
+    const sha = digest.slice(digest.indexOf('sha-256=') + 'sha-256='.length);
+    const paramsSha = params.replace('key="md5"', 'key="sha-256"').replace('n-md5', 'n-sha');
+    const baseSha = base.replace('key="md5": :AAAA:', `key="sha-256": ${sha}`).replace(params, paramsSha);
+    const signedSha = { ...headers, 'signature-input': `sig1=${paramsSha}`, signature: `sig1=:${createHmac('sha256', SECRET).update(baseSha).digest('base64')}:` };
+    expect(await verifier().verify({ ...request, headers: signedSha })).toMatchObject({ ok: true });
   });
 
   it('refuses a covered header that is absent from the request', async () => {

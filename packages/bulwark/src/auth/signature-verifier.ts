@@ -126,7 +126,7 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
     for (const required of requiredComponents) {
       if (!input.components.some((component) => component.name === required)) return 'component_missing';
     }
-    if (requireContentDigest && hasBody && !input.components.some((component) => component.name === 'content-digest')) return 'component_missing';
+    if (requireContentDigest && hasBody && !input.components.some(coversCheckedDigest)) return 'component_missing';
     return undefined;
   }
 
@@ -242,6 +242,17 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
       return result;
     },
   };
+}
+
+/**
+ * Whether a component protects the body: `content-digest` as a whole field, or through the member of
+ * an algorithm the verifier checks (`;key="sha-256"`). `;key="md5"` signs a member that is never
+ * compared with the body, leaving the checked members unsigned: it does not count.
+ */
+function coversCheckedDigest(component: SignatureInput['components'][number]): boolean {
+  if (component.name !== 'content-digest') return false;
+  const key = component.parameters.get('key');
+  return key === undefined || key === 'sha-256' || key === 'sha-512';
 }
 
 function validateOptions(options: SignatureVerifierOptions) {
