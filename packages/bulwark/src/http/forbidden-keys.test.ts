@@ -4,6 +4,14 @@ import { ApiError } from '../errors/index.js';
 import { assertNoPrototypeKeys, compileForbiddenKeys, findForbiddenKey } from './forbidden-keys.js';
 
 describe('findForbiddenKey', () => {
+  it('bounds the reported path, which is built from client keys and shown in problem details', () => {
+    const longKey = 'k'.repeat(5000);
+    const finding = findForbiddenKey(JSON.parse(`{"${longKey}":{"${longKey}":{"__proto__":{}}}}`));
+    expect(finding?.key).toBe('__proto__');
+    expect(finding?.path.length).toBeLessThanOrEqual(201);
+    expect(finding?.path.endsWith('["__proto__"]')).toBe(true);
+  });
+
   it('finds __proto__ created by JSON.parse, with its path', () => {
     expect(findForbiddenKey(JSON.parse('{"a":[{"b":1},{"__proto__":{"x":1}}]}'))).toEqual({ key: '__proto__', path: '$.a[1]["__proto__"]' });
     expect(findForbiddenKey(JSON.parse('{"odd key":{"prototype":1}}'))).toEqual({ key: 'prototype', path: '$["odd key"].prototype' });

@@ -166,10 +166,14 @@ export function defaultMatcher(): ForbiddenKeyMatcher {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** Paths are built from client-supplied keys and end up in problem details: keep them short. */
+const MAX_PATH_LENGTH = 200;
+
 function pathOf(frame: Frame, lastKey: string): string {
   const parts: string[] = [segment(lastKey)];
   for (let current: Frame | undefined = frame; current?.parent !== undefined; current = current.parent) parts.push(segment(current.key));
-  return `$${parts.reverse().join('')}`;
+  const path = `$${parts.reverse().join('')}`;
+  return path.length <= MAX_PATH_LENGTH ? path : `…${path.slice(path.length - MAX_PATH_LENGTH)}`;
 }
 
 function segment(key: string | number): string {

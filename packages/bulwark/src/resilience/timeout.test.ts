@@ -98,6 +98,19 @@ describe('timeout', () => {
     expect(await custom).toEqual(new RangeError('upstream took over 5 ms'));
   });
 
+  it('rejects with the error thrown by a failing error factory instead of crashing the process', async () => {
+    const failure = new Error('factory failed');
+    const pending = timeout(5, {
+      error: () => {
+        throw failure;
+      },
+    })
+      .execute(() => new Promise(() => undefined))
+      .catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(await pending).toBe(failure);
+  });
+
   it.each([0, -1, 1.5, Number.NaN, 2 ** 31])('rejects a timeout of %s ms', (ms) => {
     expect(() => timeout(ms)).toThrow(/timeout ms must be an integer from 1 to 2147483647/);
   });

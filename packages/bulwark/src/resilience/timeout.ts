@@ -41,7 +41,13 @@ export function timeout(ms: number, options: TimeoutOptions = {}): Policy {
         };
         const onParentAbort = (): void => finish(parent.reason, () => reject(parent.reason));
         const timer = setTimeout(() => {
-          const error = makeError(timeoutMs);
+          // A throwing error factory must not escape the timer callback (an uncaught exception).
+          let error: unknown;
+          try {
+            error = makeError(timeoutMs);
+          } catch (factoryError) {
+            error = factoryError;
+          }
           finish(error, () => reject(error));
         }, timeoutMs);
         parent.addEventListener('abort', onParentAbort, { once: true });
