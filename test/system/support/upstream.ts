@@ -14,10 +14,12 @@ export interface SystemUpstream {
   receivedUnder(prefix: string): number;
   resetCount(): void;
   hang(on: boolean): void;
-  /** Answers held by `hang`, released with a 200 (so held clients finish). */
-  releaseHeld(): void;
+  /** Answers held requests (those whose path `which` accepts; all by default) with a 200. */
+  releaseHeld(which?: (path: string) => boolean): void;
   /** Resolves when `count` requests are currently held by `hang`. */
   held(count: number): Promise<void>;
+  /** Resolves when `count` more held requests (from now) have been abandoned by the caller (its connection closed). */
+  abandoned(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,8 +27,10 @@ export async function startSystemUpstream(): Promise<SystemUpstream> {
   let total = 0;
   const byPath = new Map<string, number>();
   let hanging = false;
-  const heldResponses = new Set<ServerResponse>();
+  const heldResponses = new Map<ServerResponse, string>();
   const heldWaiters: { count: number; resolve: () => void }[] = [];
+  let abandonedCount = 0;
+  const abandonedWaiters: { count: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
 
   const answer = (response: ServerResponse): void => {
@@ -42,8 +46,16 @@ export async function startSystemUpstream(): Promise<SystemUpstream> {
       const path = (request.url ?? '/').split('?')[0] ?? '/';
       byPath.set(path, (byPath.get(path) ?? 0) + 1);
       if (hanging || path.includes('/hang')) {
-        heldResponses.add(response);
-        response.on('close', () => heldResponses.delete(response));
+        heldResponses.set(response, path);
+        response.on('close', () => {
+          // Closed while still held: the gateway gave up on it (released ones are deleted first).
+          if (!heldResponses.delete(response)) return;
+          abandonedCount += 1;
+          for (const waiter of abandonedWaiters.filter((candidate) => abandonedCount >= candidate.count)) {
+            abandonedWaiters.splice(abandonedWaiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+        });
         for (const waiter of heldWaiters.filter((candidate) => heldResponses.size >= candidate.count)) {
           heldWaiters.splice(heldWaiters.indexOf(waiter), 1);
           waiter.resolve();
@@ -72,13 +84,20 @@ export async function startSystemUpstream(): Promise<SystemUpstream> {
     hang(on) {
       hanging = on;
     },
-    releaseHeld() {
-      for (const response of heldResponses) answer(response);
-      heldResponses.clear();
+    releaseHeld(which = () => true) {
+      for (const [response, path] of [...heldResponses]) {
+        if (!which(path)) continue;
+        heldResponses.delete(response);
+        answer(response);
+      }
     },
     held(count) {
       if (heldResponses.size >= count) return Promise.resolve();
       return new Promise((resolve) => heldWaiters.push({ count, resolve }));
+    },
+    abandoned(count) {
+      const target = abandonedCount + count;
+      return new Promise((resolve) => abandonedWaiters.push({ count: target, resolve }));
     },
     async close() {
       for (const socket of sockets) socket.destroy();
