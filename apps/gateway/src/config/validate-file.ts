@@ -1,4 +1,6 @@
 import { dirname } from 'node:path';
+import { createMetricsRegistry } from 'bulwark/observability';
+import { createMemoryStore, createRateLimiter } from 'bulwark/ratelimit';
 import { buildSecurityHeaderList } from '../server/security-headers.js';
 import { compileRequestValidator } from '../validation/request-validator.js';
 import type { Environment } from './interpolate.js';
@@ -45,6 +47,7 @@ export function deepProblems(config: GatewayConfig): ConfigProblem[] {
   } catch (error) {
     problems.push({ path: 'securityHeaders', message: (error as Error).message });
   }
+  problems.push(...limitProblems(config));
   for (const route of config.routes) {
     if (route.validation === undefined) continue;
     const compiled = compileRequestValidator(route.validation);
@@ -63,4 +66,25 @@ function summarise(config: GatewayConfig): string[] {
     `  rate limits:  ${config.routes.reduce((total, route) => total + route.rateLimits.length, 0)} on ${config.redis === undefined ? 'in-process memory' : 'Redis'}`,
     `  tls:          ${config.server.tls === undefined ? 'off (plain HTTP)' : 'on'}`,
   ];
+}
+
+/**
+ * Limits the rate limiter refuses (a GCRA rate above 1000 per millisecond, say): built once on a
+ * throwaway memory store, as at start-up, so that `bulwark check` reports them too.
+ */
+function limitProblems(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  const store = createMemoryStore({ registry });
+  config.routes.forEach((route) => {
+    route.rateLimits.forEach((limit, index) => {
+      try {
+        createRateLimiter({ name: limit.name, keyPrefix: `check-${route.index}-${index}`, algorithm: limit.algorithm, limit: limit.limit, windowMs: limit.windowMs, store, registry }).dispose();
+      } catch (error) {
+        problems.push({ path: `routes[${route.index}].rateLimits[${index}]`, message: (error as Error).message });
+      }
+    });
+  });
+  store.destroy();
+  return problems;
 }

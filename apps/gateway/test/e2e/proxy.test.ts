@@ -126,7 +126,7 @@ describe('forwarding', () => {
     expect(seenLast().body).toBe('a,b\n1,2\n');
     const port = Number(new URL(gateway.url).port);
     const chunk = 'x'.repeat(600);
-    const chunked = `POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n${(600).toString(16)}\r\n${chunk}\r\n${(600).toString(16)}\r\n${chunk}\r\n0\r\n\r\n`;
+    const chunked = `POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n${(600).toString(16)}\r\n${chunk}\r\n${(600).toString(16)}\r\n${chunk}\r\n0\r\n\r\n`;
     const refused = await rawRequest(port, chunked);
     expect(refused.status).toBe(413);
     expect(refused.response).toMatch(/"code":"PAYLOAD_TOO_LARGE"/);
