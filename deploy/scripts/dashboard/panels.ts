@@ -153,8 +153,8 @@ export function layoutPanels(rows: readonly RowSpec[]): Json[] {
     let x = 0;
     let lineHeight = 0;
     for (const panel of row.panels) {
-      if (panel.width < 1 || panel.width > GRID_WIDTH) throw new RangeError(`panel "${panel.title}": width must be 1…${GRID_WIDTH}`);
-      if (panel.queries.length === 0) throw new RangeError(`panel "${panel.title}" has no query`);
+      if (!Number.isInteger(panel.width) || panel.width < 1 || panel.width > GRID_WIDTH) throw new TypeError(`panel "${panel.title}": width must be an integer from 1 to ${GRID_WIDTH}`);
+      if (panel.queries.length === 0) throw new TypeError(`panel "${panel.title}": queries must not be empty`);
       const height = panel.height ?? DEFAULT_HEIGHT;
       if (x + panel.width > GRID_WIDTH) {
         y += lineHeight;
