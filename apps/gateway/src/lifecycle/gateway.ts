@@ -142,6 +142,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     keepAliveTimeoutMs: startup.server.keepAliveTimeoutMs,
     requestTimeoutMs: startup.server.requestTimeoutMs,
     builtins,
+    isBuiltinPath: builtinPathMatcher(startup),
   });
 
   let closing: Promise<void> | undefined;
@@ -220,4 +221,14 @@ function restartNeeded(before: GatewayConfig, after: GatewayConfig): string[] {
     ['securityHeaders.cspReportPath', before.securityHeaders.cspReportPath, after.securityHeaders.cspReportPath],
   ];
   return sections.filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b)).map(([name]) => name);
+}
+
+/** The paths of the gateway's own endpoints, fixed at start-up (a reload cannot move them). */
+function builtinPathMatcher(config: GatewayConfig): (path: string) => boolean {
+  const exact = new Set<string>([config.securityHeaders.cspReportPath]);
+  if (config.health.enabled) for (const path of ['/health', '/health/live', '/health/ready', '/health/summary']) exact.add(path);
+  if (config.metrics.enabled) exact.add(config.metrics.path);
+  const admin = config.admin.enabled ? config.admin.prefix.replace(/\/+$/, '') : undefined;
+  const adminBelow = admin === undefined ? undefined : `${admin}/`;
+  return (path) => exact.has(path) || (admin !== undefined && (path === admin || path.startsWith(adminBelow ?? '')));
 }

@@ -54,11 +54,12 @@ export function createCorsStage(options: CorsStageOptions): Stage {
     }
     if (origin === undefined || isSameOrigin(origin, exchange)) return undefined;
 
-    const response = exchange.response;
     if (requestMethod !== undefined) {
       const decision = policy.preflight(origin, requestMethod, headers['access-control-request-headers']);
-      apply(response, decision);
+      apply(exchange, decision);
       if (!decision.allowed) throw refusal(decision.reason);
+      exchange.applyHeaders();
+      const response = exchange.response;
       response.statusCode = 204;
       exchange.status = 204;
       response.setHeader('content-length', 0);
@@ -66,16 +67,16 @@ export function createCorsStage(options: CorsStageOptions): Stage {
       return HANDLED;
     }
     const decision = policy.actual(origin);
-    apply(response, decision);
+    apply(exchange, decision);
     if (!decision.allowed) throw refusal(decision.reason);
     return undefined;
   };
 }
 
-function apply(response: Exchange['response'], decision: CorsDecision): void {
+function apply(exchange: Exchange, decision: CorsDecision): void {
   for (const name in decision.headers) {
     const value = decision.headers[name];
-    if (value !== undefined) response.setHeader(name, value);
+    if (value !== undefined) exchange.addHeader(name.toLowerCase(), value);
   }
 }
 

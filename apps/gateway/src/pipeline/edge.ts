@@ -8,7 +8,8 @@ import type { Exchange } from './exchange.js';
 /**
  * The first stages of every request, shared by the proxied routes and the gateway's own endpoints:
  * the client IP (trusted proxies only), the protocol and its HTTPS redirect, the request id echo and
- * the security headers. The header list is computed once at start-up; here it is only copied.
+ * the security headers. The header list is computed once at start-up; a proxied answer writes it in
+ * its one `writeHead`, every other answer copies it with `setHeader` (see Exchange.applyHeaders).
  */
 
 export type HeaderList = readonly (readonly [name: string, value: string])[];
@@ -27,6 +28,8 @@ export interface Edge {
   describe(request: IncomingMessage): PeerInfo;
   /** Sets the security headers and the request id on a response. */
   decorate(response: ServerResponse, requestId: string): void;
+  /** The security headers as flat name/value pairs, for a `writeHead` that sends everything at once. */
+  readonly securityFlat: readonly string[];
 }
 
 export interface PeerInfo {
@@ -81,13 +84,13 @@ export function createEdge(options: EdgeOptions): Edge {
   return {
     describe,
     decorate,
+    securityFlat: Object.freeze(headers.flatMap(([name, value]) => [name, value])),
     begin(exchange) {
       const peer = describe(exchange.request);
       exchange.peerIp = peer.peerIp;
       exchange.clientIp = peer.clientIp;
       exchange.peerTrusted = peer.peerTrusted;
       exchange.secure = peer.secure;
-      decorate(exchange.response, exchange.requestId);
       if (options.httpsRedirect && !peer.secure) return redirectToHttps(exchange);
       return undefined;
     },
@@ -113,6 +116,7 @@ function redirectToHttps(exchange: Exchange): StageOutcome {
     throw new ApiError('HEADER_INVALID', { detail: 'The Host header is missing or not a host name; cannot redirect to HTTPS.' });
   }
   const location = `https://${host.replace(/:\d+$/, '')}${exchange.request.url ?? '/'}`;
+  exchange.applyHeaders();
   response.statusCode = 308;
   exchange.status = 308;
   response.setHeader('location', location);

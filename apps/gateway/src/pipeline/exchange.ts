@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ApiError } from 'bulwark/errors';
 import type { Identity } from '../auth/identity.js';
 import type { CompiledRoute } from './compiled-route.js';
+import type { Edge } from './edge.js';
 
 /**
  * One request on its way through the pipeline. A class with every field set in the constructor, so
@@ -13,6 +14,8 @@ export class Exchange {
   readonly request: IncomingMessage;
   readonly response: ServerResponse;
   readonly route: CompiledRoute;
+  /** The edge of the route table the request was routed by (security headers). */
+  readonly edge: Edge;
   readonly requestId: string;
   /** `performance.now()` when the request reached the gateway. */
   readonly startedAt: number;
@@ -39,8 +42,13 @@ export class Exchange {
   identity: Identity | undefined;
   /** The credential came in `Authorization` (a bearer API key): it is not forwarded. */
   authorizationConsumed: boolean;
-  /** Rate-limit fields to send with the final response (`RateLimit`, `RateLimit-Policy`). */
-  limitHeaders: Record<string, string> | undefined;
+  /**
+   * Headers stages add for the final response (CORS grants, rate-limit fields), as flat
+   * name/value pairs: the proxied response writes them in one `writeHead` with the rest.
+   */
+  responseHeaders: string[] | undefined;
+  /** Whether {@link applyHeaders} already copied the headers onto the response. */
+  private headersApplied: boolean;
   /** The status sent, for the access log and metrics. */
   status: number;
   /** The error answered, for the access log. */
@@ -48,10 +56,11 @@ export class Exchange {
   /** Why an upstream exchange failed after the response started (client gone, upstream reset). */
   aborted: string | undefined;
 
-  constructor(request: IncomingMessage, response: ServerResponse, route: CompiledRoute, requestId: string, startedAt: number) {
+  constructor(request: IncomingMessage, response: ServerResponse, route: CompiledRoute, edge: Edge, requestId: string, startedAt: number) {
     this.request = request;
     this.response = response;
     this.route = route;
+    this.edge = edge;
     this.requestId = requestId;
     this.startedAt = startedAt;
     const url = request.url ?? '/';
@@ -68,9 +77,35 @@ export class Exchange {
     this.json = undefined;
     this.identity = undefined;
     this.authorizationConsumed = false;
-    this.limitHeaders = undefined;
+    this.responseHeaders = undefined;
+    this.headersApplied = false;
     this.status = 0;
     this.error = undefined;
     this.aborted = undefined;
+  }
+
+  /** Adds a header to the final response, whatever it turns out to be. */
+  addHeader(name: string, value: string): void {
+    (this.responseHeaders ??= []).push(name, value);
+  }
+
+  /**
+   * Copies the security headers, the request id and the stages' headers onto the response with
+   * `setHeader`: for every answer the gateway writes itself (problems, preflights, redirects). The
+   * proxied answer writes them in its `writeHead` instead.
+   */
+  applyHeaders(): void {
+    if (this.headersApplied) return;
+    this.headersApplied = true;
+    const response = this.response;
+    this.edge.decorate(response, this.requestId);
+    const extra = this.responseHeaders;
+    if (extra === undefined) return;
+    for (let i = 0; i + 1 < extra.length; i += 2) {
+      const name = extra[i] ?? '';
+      const value = extra[i + 1] ?? '';
+      const previous = response.getHeader(name);
+      response.setHeader(name, previous === undefined ? value : `${String(previous)}, ${value}`);
+    }
   }
 }

@@ -45,7 +45,10 @@ export function createRateLimitStage(limiters: readonly RouteLimiter[]): Stage {
       if (tightest === undefined || decision.remaining < tightest.decision.remaining) tightest = { limiter, decision };
     }
     const shown = refused ?? tightest;
-    if (shown !== undefined) exchange.limitHeaders = { 'ratelimit-policy': policyHeader, ratelimit: shown.limiter.item(shown.decision) };
+    if (shown !== undefined) {
+      exchange.addHeader('ratelimit-policy', policyHeader);
+      exchange.addHeader('ratelimit', shown.limiter.item(shown.decision));
+    }
     if (refused === undefined) return undefined;
     const retryAfterSeconds = Math.max(1, Math.ceil(refused.decision.retryAfterMs / 1000));
     if (refused.decision.reason === 'store_unavailable' || refused.decision.reason === 'circuit_open') throw errors.storeUnavailable(retryAfterSeconds);

@@ -43,7 +43,8 @@ export function writeProblem(response: ServerResponse, thrown: unknown, options:
 /** Answers an exchange with a problem and records it for the access log. */
 export function failExchange(exchange: Exchange, thrown: unknown, exposeErrors: boolean): void {
   closeIfBodyUnread(exchange.request, exchange.response);
-  const error = writeProblem(exchange.response, thrown, { requestId: exchange.requestId, exposeErrors, extraHeaders: exchange.limitHeaders });
+  if (!exchange.response.headersSent) exchange.applyHeaders();
+  const error = writeProblem(exchange.response, thrown, { requestId: exchange.requestId, exposeErrors });
   exchange.error = error;
   exchange.status = error.status;
 }

@@ -105,3 +105,18 @@ function first(value: string | string[] | undefined): string | undefined {
   const comma = text.indexOf(',');
   return (comma === -1 ? text : text.slice(0, comma)).trim() || undefined;
 }
+
+/**
+ * Appends the upstream's response headers to a flat name/value list (see
+ * {@link filterResponseHeaders} for what is dropped); repeated headers such as `set-cookie` become
+ * one pair per value.
+ */
+export function appendResponseHeaders(flat: string[], headers: Record<string, string | string[] | undefined>, owned: ReadonlySet<string>): void {
+  const named = headers.connection === undefined ? undefined : connectionTokens(headers.connection);
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || isHopByHop(name) || owned.has(name) || named?.has(name) === true) continue;
+    if (typeof value === 'string') flat.push(name, value);
+    else for (const each of value) flat.push(name, each);
+  }
+}

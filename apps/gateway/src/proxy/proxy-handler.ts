@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Exchange } from '../pipeline/exchange.js';
 import { failExchange } from '../pipeline/respond.js';
-import { filterResponseHeaders } from './forward-headers.js';
+import { appendResponseHeaders } from './forward-headers.js';
 import { classifyUpstreamError, upstreamProblem } from './upstream-errors.js';
 import type { UpstreamGuard } from './upstream-guard.js';
 
@@ -27,7 +27,7 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private responded = false;
   private statusCode = 0;
-  private outgoing: Record<string, string | string[]> | undefined;
+  private outgoing: string[] | undefined;
   private chunks: Buffer[] | undefined;
   private resumeOnDrain: (() => void) | undefined;
 
@@ -49,11 +49,13 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     this.route.guard.release(this.permit, statusCode >= 500 ? 'failure' : 'success', performance.now() - this.startedAt);
     const exchange = this.exchange;
     const response = exchange.response;
-    const outgoing = filterResponseHeaders(headers, this.route.ownedResponseHeaders);
-    const limitHeaders = exchange.limitHeaders;
-    if (limitHeaders !== undefined) for (const name in limitHeaders) outgoing[name] = limitHeaders[name] ?? '';
-    const vary = outgoing.vary;
-    if (vary !== undefined && response.hasHeader('vary')) outgoing.vary = `${String(response.getHeader('vary'))}, ${String(vary)}`;
+    // One flat list, one writeHead: the security headers, the request id, the stages' headers
+    // (CORS, rate limits), then the upstream's. Two Vary lines are one list in HTTP.
+    const outgoing = exchange.edge.securityFlat.slice();
+    outgoing.push('x-request-id', exchange.requestId);
+    const extra = exchange.responseHeaders;
+    if (extra !== undefined) for (let i = 0; i < extra.length; i += 1) outgoing.push(extra[i] ?? '');
+    appendResponseHeaders(outgoing, headers, this.route.ownedResponseHeaders);
     exchange.status = statusCode;
     const length = headers['content-length'];
     if (typeof length === 'string' && length.length < 7 && Number(length) <= BUFFER_BELOW_BYTES) {

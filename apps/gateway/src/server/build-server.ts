@@ -1,3 +1,5 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from 'bulwark/errors';
 import type { LoggerLike } from 'bulwark/observability';
@@ -33,6 +35,8 @@ export interface ServerOptions {
   readonly requestTimeoutMs: number;
   /** Endpoint groups; each registers its routes through `builtin`, which adds the edge, errors and records. */
   readonly builtins: readonly BuiltinRegistrar[];
+  /** Whether a path belongs to the gateway's own endpoints (served by Fastify); every other path is proxied. */
+  readonly isBuiltinPath: (path: string) => boolean;
 }
 
 const EMPTY_QUERY = Object.freeze({});
@@ -42,15 +46,40 @@ const BAD_REQUEST_RESPONSE = (() => {
 })();
 
 /**
- * The HTTP server: Fastify for the listener, TLS, request ids and the gateway's own endpoints; one
- * catch-all route that hands every other request to the current route table (see dispatch.ts).
- * Fastify never parses a proxied body (a pass-through content-type parser leaves the stream to the
- * pipeline) nor a query string (the pipeline parses it safely).
+ * The HTTP server: a Node server whose request handler sends the gateway's own endpoints (health,
+ * metrics, CSP reports, admin) to Fastify and every other request straight to the current route
+ * table (see dispatch.ts). Fastify provides the listener lifecycle, the client-error handling and
+ * the routing, parsing and replies of the gateway's own endpoints; it never parses a query string
+ * (the endpoints parse theirs safely) nor a body it was not asked to.
  */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { runtime, recorder } = options;
+  const dispatch = createDispatcher({ runtime, recorder });
+  /**
+   * Proxied requests never enter Fastify: its router, request and reply objects and hooks would be
+   * pure overhead on the hot path (the route table has its own router). Only the gateway's own
+   * endpoints are handed to Fastify.
+   */
+  const serverFactory = (fastifyHandler: (request: IncomingMessage, response: ServerResponse) => void): HttpServer | HttpsServer => {
+    const handler = (request: IncomingMessage, response: ServerResponse): void => {
+      const url = request.url ?? '/';
+      const mark = url.indexOf('?');
+      if (options.isBuiltinPath(mark === -1 ? url : url.slice(0, mark))) {
+        fastifyHandler(request, response);
+        return;
+      }
+      if (runtime.draining) response.shouldKeepAlive = false;
+      dispatch(request, response, requestIdOf(request));
+    };
+    const server = options.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler);
+    server.keepAliveTimeout = options.keepAliveTimeoutMs;
+    server.requestTimeout = options.requestTimeoutMs;
+    return server;
+  };
+
   const server = Fastify({
     logger: false,
+    serverFactory,
     genReqId: requestIdOf,
     requestIdHeader: false,
     return503OnClosing: false,
@@ -65,7 +94,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => {
       sendBuiltinProblem(request, reply, runtime.table, new ApiError(error.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', { cause: error }));
     },
-    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
   }) as unknown as FastifyInstance;
 
   server.removeAllContentTypeParsers();
@@ -111,14 +139,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   for (const register of options.builtins) register(server, builtin);
-
-  const dispatch = createDispatcher({ runtime, recorder });
-  const handler = (request: FastifyRequest, reply: FastifyReply): void => {
-    reply.hijack();
-    dispatch(request.raw, reply.raw, request.id);
-  };
-  server.all('/', handler);
-  server.all('/*', handler);
   return server;
 }
 

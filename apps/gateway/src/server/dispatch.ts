@@ -99,7 +99,7 @@ export function createDispatcher(options: DispatcherOptions): (request: Incoming
       unrouted(request, response, requestId, table, new ApiError('METHOD_NOT_ALLOWED', { headers: { allow: found.allow.join(', ') } }), 'unmatched');
       return;
     }
-    const exchange = new Exchange(request, response, found.value, requestId, startedAt);
+    const exchange = new Exchange(request, response, found.value, table.edge, requestId, startedAt);
     run(exchange, table).catch((error: unknown) => {
       // Only a bug in the recorder can get here; answer if still possible and never crash the process.
       if (!response.headersSent) writeProblem(response, toApiError(error), { requestId, exposeErrors: false });
