@@ -12,7 +12,18 @@ export const JSON_SCHEMA_PATH = fileURLToPath(new URL('../../bulwark.schema.json
  * from `${VAR}`). Editors use it for completion: `$schema: ./bulwark.schema.json`.
  */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configSchema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    // Defaults of transformed values (integers, sizes, flags) are not carried over by zod in input
+    // mode; they are written here so that editors show them.
+    override: (context) => {
+      const def = (context.zodSchema as unknown as { readonly _zod: { readonly def: { readonly type: string; readonly defaultValue?: unknown } } })._zod.def;
+      if (def.type === 'default' && context.jsonSchema.default === undefined) {
+        context.jsonSchema.default = typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
+      }
+    },
+  }) as Record<string, unknown>;
   return { $id: 'https://bulwark.dev/schemas/bulwark.schema.json', title: 'Bulwark gateway configuration', ...schema };
 }
 

@@ -9,7 +9,7 @@ import { DURATION_PATTERN_SOURCE, SIZE_PATTERN_SOURCE, parseDurationMs, parseSiz
 /** An integer in `[min, max]`, written as a number or a string of digits. */
 export function integer(min: number, max: number = Number.MAX_SAFE_INTEGER): z.ZodType<number, number | string> {
   return z
-    .union([z.number().int(), z.string().regex(/^-?\d+$/, 'expected an integer').transform(Number)])
+    .union([z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`), z.string().regex(/^-?\d+$/, 'expected an integer').transform(Number)])
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
