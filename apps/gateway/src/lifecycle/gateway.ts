@@ -14,6 +14,7 @@ import { cspReportRoute } from '../ops/csp-report-route.js';
 import { metricsRoute } from '../ops/metrics-route.js';
 import type { LimiterSet } from '../limits/limiter-set.js';
 import { createBreakerSet, type BreakerSet } from '../proxy/breakers.js';
+import { createWebSocketProxy } from '../proxy/websocket.js';
 import { buildServer, type BuiltinRegistrar } from '../server/build-server.js';
 import { buildRouteTable, type RouteTable } from '../server/route-table.js';
 import { GatewayRuntime } from '../server/runtime.js';
@@ -134,9 +135,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   builtins.push(cspReportRoute({ path: startup.securityHeaders.cspReportPath, logger, allow: options.allowCspReport }));
   builtins.push(...(options.builtins ?? []));
 
+  const recorder = createRequestRecorder({ logger, metrics, accessLog: startup.logging.accessLog });
+  const websockets = createWebSocketProxy({ runtime, recorder });
   const server = buildServer({
     runtime,
-    recorder: createRequestRecorder({ logger, metrics, accessLog: startup.logging.accessLog }),
+    recorder,
+    websockets,
     logger,
     tls: options.tls,
     keepAliveTimeoutMs: startup.server.keepAliveTimeoutMs,
@@ -180,6 +184,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         runtime.draining = true;
         readiness.drain();
         const closed = server.close();
+        websockets.closeAll();
         const deadline = startup.server.shutdownTimeoutMs;
         let timer: NodeJS.Timeout | undefined;
         const expired = new Promise<'expired'>((resolve) => {

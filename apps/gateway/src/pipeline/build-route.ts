@@ -63,14 +63,15 @@ export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): Com
   if (route.rateLimits.length > 0) stages.push(createRateLimitStage(route.rateLimits.map((limit) => deps.createLimiter(route, limit))));
   if (validator !== undefined) stages.push(createValidationStage(validator));
 
+  const consumedHeaders = new Set(authenticator?.consumedHeaders ?? []);
   const terminal = createForwarder({
     route,
     upstream,
     ownedResponseHeaders: ownedResponseHeaders(deps.securityHeaders, route.cors !== false),
-    consumedHeaders: new Set(authenticator?.consumedHeaders ?? []),
+    consumedHeaders,
     exposeErrors: deps.exposeErrors,
   });
-  return { name: route.name, config: route, stages, terminal };
+  return { name: route.name, config: route, stages, terminal, consumedHeaders };
 }
 
 /** The methods a route answers (GET implies HEAD); every method when the match names none. */

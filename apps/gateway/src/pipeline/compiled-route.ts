@@ -22,4 +22,6 @@ export interface CompiledRoute {
   /** The stages up to validation, in the order of the pipeline; only those the route needs. */
   readonly stages: readonly Stage[];
   readonly terminal: Terminal;
+  /** Request headers holding the credential the route consumed: never forwarded. */
+  readonly consumedHeaders: ReadonlySet<string>;
 }

@@ -7,6 +7,7 @@ import type { TlsMaterial } from '../config/tls-files.js';
 import type { PeerInfo } from '../pipeline/edge.js';
 import { writeProblem } from '../pipeline/respond.js';
 import type { RequestRecorder } from '../observability/request-recorder.js';
+import type { WebSocketProxy } from '../proxy/websocket.js';
 import { createDispatcher } from './dispatch.js';
 import { requestIdOf } from './request-id.js';
 import type { RouteTable } from './route-table.js';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   readonly requestTimeoutMs: number;
   /** Endpoint groups; each registers its routes through `builtin`, which adds the edge, errors and records. */
   readonly builtins: readonly BuiltinRegistrar[];
+  /** Upgrades of routes with `websocket.enabled`. */
+  readonly websockets: WebSocketProxy;
   /** Whether a path belongs to the gateway's own endpoints (served by Fastify); every other path is proxied. */
   readonly isBuiltinPath: (path: string) => boolean;
 }
@@ -72,6 +75,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       dispatch(request, response, requestIdOf(request));
     };
     const server = options.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler);
+    server.on('upgrade', options.websockets.handleUpgrade);
     server.keepAliveTimeout = options.keepAliveTimeoutMs;
     server.requestTimeout = options.requestTimeoutMs;
     return server;
