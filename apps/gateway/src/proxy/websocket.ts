@@ -195,15 +195,14 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
     perRoute.set(routeName, (perRoute.get(routeName) ?? 0) + 1);
     perClient.set(clientKey, (perClient.get(clientKey) ?? 0) + 1);
     open.add(client);
-    let idle: NodeJS.Timeout | undefined;
-    const touch = (): void => {
-      idle?.refresh();
-    };
-    idle = setTimeout(() => {
+    const idle = setTimeout(() => {
       client.close(CLOSE_GOING_AWAY, 'idle');
       upstream.close(CLOSE_GOING_AWAY, 'idle');
     }, config.idleTimeoutMs);
     idle.unref();
+    const touch = (): void => {
+      idle.refresh();
+    };
 
     const forward = (to: WebSocket) => (data: RawData, isBinary: boolean) => {
       touch();
