@@ -16,6 +16,8 @@ import { createCheckCommand } from './commands/check.js';
 import { createSecretsGenerateCommand } from './commands/secrets.js';
 import { createSignCommand } from './commands/sign.js';
 import { createStartCommand } from './commands/start.js';
+import { createKeysCommands } from './commands/keys.js';
+import { createAuditVerifyCommand } from './commands/audit.js';
 import { validateConfigFile } from './config/validate-file.js';
 
 /** Where a command reads and writes; the process in production, buffers in tests. */
@@ -71,6 +73,8 @@ export const COMMANDS: readonly CliCommand[] = ([
   createCheckCommand({ validateConfigFile }),
   createSecretsGenerateCommand(),
   createSignCommand(),
+  createKeysCommands(),
+  createAuditVerifyCommand(),
   // keys create | list | revoke | rotate, audit verify: one line each.
 ] satisfies (CliCommand | readonly CliCommand[])[]).flat();
 
