@@ -18,8 +18,9 @@ export interface CreatedKey {
   readonly signingSecret: string | undefined;
 }
 
-export function adminClient(dispatcher: Dispatcher, baseUrl: string, adminKey: string): AdminClient {
-  const headers = { 'x-api-key': adminKey, 'content-type': 'application/json' };
+export function adminClient(dispatcher: Dispatcher, baseUrl: string, adminKey: string, extraHeaders: Readonly<Record<string, string>> = {}): AdminClient {
+  const headers = { ...extraHeaders, 'x-api-key': adminKey, 'content-type': 'application/json' };
+  const bare = { ...extraHeaders, 'x-api-key': adminKey };
   return {
     async createKey(input) {
       const outcome = await hit(dispatcher, { url: `${baseUrl}/admin/keys`, method: 'POST', headers, body: JSON.stringify({ ...input, env: 'test' }), tag: 'admin' });
@@ -27,12 +28,12 @@ export function adminClient(dispatcher: Dispatcher, baseUrl: string, adminKey: s
       const body = JSON.parse(outcome.text) as { key: string; signingSecret?: string; record: { id: string } };
       return { ...outcome, created: { key: body.key, id: body.record.id, signingSecret: body.signingSecret } };
     },
-    revoke: (id) => hit(dispatcher, { url: `${baseUrl}/admin/keys/${encodeURIComponent(id)}/revoke`, method: 'POST', headers: { 'x-api-key': adminKey }, tag: 'admin' }),
+    revoke: (id) => hit(dispatcher, { url: `${baseUrl}/admin/keys/${encodeURIComponent(id)}/revoke`, method: 'POST', headers: bare, tag: 'admin' }),
     async verifyAudit() {
-      const outcome = await hit(dispatcher, { url: `${baseUrl}/admin/audit/verify`, method: 'POST', headers: { 'x-api-key': adminKey }, tag: 'admin' });
+      const outcome = await hit(dispatcher, { url: `${baseUrl}/admin/audit/verify`, method: 'POST', headers: bare, tag: 'admin' });
       if (outcome.status !== 200) return outcome;
       return { ...outcome, verified: JSON.parse(outcome.text) as { ok: boolean; count?: number } };
     },
-    breakers: () => hit(dispatcher, { url: `${baseUrl}/admin/breakers`, headers: { 'x-api-key': adminKey }, tag: 'admin' }),
+    breakers: () => hit(dispatcher, { url: `${baseUrl}/admin/breakers`, headers: bare, tag: 'admin' }),
   };
 }

@@ -65,6 +65,10 @@ export interface GatewayProcessOptions {
   readonly startTimeoutMs?: number;
   /** Wait for /health/ready 200 before resolving. @default true */
   readonly waitReady?: boolean;
+  /** Bearer token for /metrics, when the config requires one. @default none */
+  readonly metricsToken?: string | undefined;
+  /** Headers of the suite's own probes (/health/ready, /metrics): what a load balancer adds. @default none */
+  readonly probeHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 const MAX_STDERR = 1 << 20;
@@ -179,7 +183,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     exit,
     nextLog,
     async metrics() {
-      const response = await fetch(`${url}/metrics`);
+      const response = await fetch(`${url}/metrics`, { headers: { ...options.probeHeaders, ...(options.metricsToken === undefined ? {} : { authorization: `Bearer ${options.metricsToken}` }) } });
       if (response.status !== 200) throw new Error(`gateway ${options.name}: /metrics answered ${response.status}`);
       return metricsFrom(await response.text());
     },
@@ -189,7 +193,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       while (performance.now() < deadline) {
         if (!gateway.alive()) throw new Error(`gateway ${options.name} exited while waiting for readiness; stderr:\n${stderr.slice(-4000)}`);
         try {
-          const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(5000) });
+          const response = await fetch(`${url}/health/ready`, { headers: { ...options.probeHeaders }, signal: AbortSignal.timeout(5000) });
           last = `${response.status} ${await response.text()}`;
           if (response.status === status) return;
         } catch (error) {
