@@ -40,7 +40,7 @@ export function createApiKeyAuthenticator(options: { readonly verifier: ApiKeyVe
       }
       if (!result.ok) return refuse(authProblem('apiKey', result.reason), result.reason, true);
       const key = result.key;
-      return { ok: true, identity: { method: 'apiKey', keyId: key.id, tenant: key.tenant, scopes: key.scopes } };
+      return { ok: true, identity: { method: 'apiKey', keyId: key.id, tenant: key.tenant, scopes: key.scopes, ...(key.limits.length === 0 ? {} : { limits: key.limits }) } };
     },
   };
 }

@@ -13,6 +13,8 @@ export interface Identity {
   readonly keyId: string | undefined;
   readonly tenant: string | undefined;
   readonly scopes: readonly string[];
+  /** Limits of the key itself (API keys created with `limits`), enforced on top of the route's. */
+  readonly limits?: readonly { readonly limit: number; readonly windowMs: number }[] | undefined;
 }
 
 /** The identity of requests on public routes. */

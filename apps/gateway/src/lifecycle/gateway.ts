@@ -12,6 +12,7 @@ import { createGatewayMetrics, type GatewayMetrics } from '../observability/gate
 import { createRequestRecorder } from '../observability/request-recorder.js';
 import { cspReportRoute } from '../ops/csp-report-route.js';
 import { metricsRoute } from '../ops/metrics-route.js';
+import type { KeyLimits } from '../limits/key-limits.js';
 import type { LimiterSet } from '../limits/limiter-set.js';
 import { createBreakerSet, type BreakerSet } from '../proxy/breakers.js';
 import { createWebSocketProxy } from '../proxy/websocket.js';
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   readonly createAuthenticator: AuthenticatorFactory;
   /** The rate limiters, on the configured store. */
   readonly limiters: LimiterSet;
+  /** The limits API keys carry themselves. */
+  readonly keyLimits?: KeyLimits | undefined;
   /** Readiness checks of the process-level dependencies (Redis, the database). */
   readonly checks?: readonly HealthCheck[];
   /** Extra endpoint groups (the admin API). */
@@ -90,6 +93,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         guardFor: (name, upstream) => breakers.forUpstream(name, upstream.breaker),
         createAuthenticator: options.createAuthenticator,
         createLimiter: (_route, limit) => limiters.forLimit(limit),
+        keyLimits: options.keyLimits,
       });
     } catch (error) {
       limiters.abort();
@@ -124,6 +128,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         summary: async () => ({
           generation: runtime.table.generation,
           inFlight: runtime.inFlight,
+          websocketConnections: websockets.openConnections,
           uptimeSeconds: Math.round(process.uptime()),
           breakers: Object.fromEntries([...breakers.entries()].map(([name, breaker]) => [name, breaker.snapshot()])),
           ...(options.summary === undefined ? {} : await options.summary()),

@@ -27,6 +27,7 @@ import { createSigningKeyDirectory, type SigningKeyDirectory } from '../auth/sig
 import type { SessionPort } from '../auth/session-authenticator.js';
 import type { GatewayConfig } from '../config/resolve.js';
 import type { HealthCheck } from '../health/health-check.js';
+import { createKeyLimits, type KeyLimits } from '../limits/key-limits.js';
 import { createLimiterSet, type LimiterSet } from '../limits/limiter-set.js';
 
 /**
@@ -67,6 +68,8 @@ export interface GatewayServices {
   readonly signingKeys: SigningKeyDirectory;
   readonly rateLimitStore: RateLimitStore;
   readonly limiters: LimiterSet;
+  /** The limits API keys carry themselves (`limits` of a key). */
+  readonly keyLimits: KeyLimits;
   readonly redis: Redis | undefined;
   /** Session checks for `auth: { type: session }` (bulwark/session, sessions the application created). */
   readonly sessions: SessionPort;
@@ -148,6 +151,8 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     const sessions = options.sessions ?? createSessionPort(sessionHttp);
     const limiters = createLimiterSet({ store: rateLimitStore, expectedInstances: redisConfig?.expectedInstances ?? 1, registry, logger });
     closers.unshift(async () => limiters.dispose());
+    const keyLimits = createKeyLimits({ store: rateLimitStore, registry, logger });
+    closers.unshift(async () => keyLimits.dispose());
 
     const checks: HealthCheck[] = [];
     if (database !== undefined) {
@@ -177,6 +182,7 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
       signingKeys,
       rateLimitStore,
       limiters,
+      keyLimits,
       redis,
       sessions,
       sessionHttp,

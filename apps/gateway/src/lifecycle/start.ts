@@ -113,6 +113,7 @@ export async function startGateway(options: StartOptions): Promise<StartResult> 
       breakerDefaults: breakerDefaultsFromEnv(options.env),
       createAuthenticator: createAuthenticatorFactory({ ...services, apiKeys: services.apiKeys, registry, logger }),
       limiters: services.limiters,
+      keyLimits: services.keyLimits,
       checks: services.checks,
       builtins: options.builtins?.({ services, config, logger, breakers }) ?? [],
       summary: () => services.summary(),

@@ -11,7 +11,8 @@ import { ownedResponseHeaders } from '../server/security-headers.js';
 import type { CompiledRoute, Stage } from './compiled-route.js';
 import type { HeaderList } from './edge.js';
 import { createCorsStage } from './cors.js';
-import { createRateLimitStage, type RouteLimiter } from './rate-limit.js';
+import { createKeyLimitStage, createRateLimitStage, type RouteLimiter } from './rate-limit.js';
+import type { KeyLimits } from '../limits/key-limits.js';
 import { createSafeParsers } from './safe-parsers.js';
 import { createValidationStage } from './validate.js';
 
@@ -25,6 +26,8 @@ export interface RouteDependencies {
   readonly securityHeaders: HeaderList;
   createAuthenticator(route: ResolvedRoute): Authenticator;
   createLimiter(route: ResolvedRoute, limit: ResolvedRateLimit): RouteLimiter;
+  /** The limits API keys carry themselves; checked on routes with API-key auth. */
+  readonly keyLimits?: KeyLimits | undefined;
 }
 
 /**
@@ -61,6 +64,7 @@ export function compileRoute(route: ResolvedRoute, deps: RouteDependencies): Com
     if (scopes.length > 0) stages.push(createAuthorizationStage(authenticator.scheme, scopes, deps.metrics));
   }
   if (route.rateLimits.length > 0) stages.push(createRateLimitStage(route.rateLimits.map((limit) => deps.createLimiter(route, limit))));
+  if (route.auth.type === 'apiKey' && deps.keyLimits !== undefined) stages.push(createKeyLimitStage(deps.keyLimits));
   if (validator !== undefined) stages.push(createValidationStage(validator));
 
   const consumedHeaders = new Set(authenticator?.consumedHeaders ?? []);

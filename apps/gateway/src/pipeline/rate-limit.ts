@@ -1,6 +1,7 @@
 import { ApiError, errors } from 'bulwark/errors';
 import { ipRateLimitKey } from 'bulwark/http';
 import type { ResolvedRateLimit } from '../config/resolve.js';
+import type { KeyLimitCheck, KeyLimits } from '../limits/key-limits.js';
 import type { Stage } from './compiled-route.js';
 import type { Exchange } from './exchange.js';
 
@@ -97,4 +98,28 @@ export function keyOf(limit: ResolvedRateLimit, exchange: Exchange): string {
 /** IPv4 addresses as they are, IPv6 grouped by /56 (one subscriber), so rotating addresses does not help. */
 function ipKey(exchange: Exchange): string {
   return `ip:${ipRateLimitKey(exchange.clientIp)}`;
+}
+
+/**
+ * The limits an API key carries itself (on top of the route's), checked by key id. Requests without
+ * key limits pass at once, allocation-free.
+ */
+export function createKeyLimitStage(keyLimits: KeyLimits): Stage {
+  const decide = (exchange: Exchange, checks: readonly KeyLimitCheck[]): undefined => {
+    let refused: KeyLimitCheck | undefined;
+    for (const check of checks) {
+      exchange.addHeader('ratelimit-policy', check.policy);
+      exchange.addHeader('ratelimit', check.item);
+      if (!check.decision.allowed && (refused === undefined || check.decision.retryAfterMs > refused.decision.retryAfterMs)) refused = check;
+    }
+    if (refused === undefined) return undefined;
+    const retryAfterSeconds = Math.max(1, Math.ceil(refused.decision.retryAfterMs / 1000));
+    if (refused.decision.reason === 'store_unavailable' || refused.decision.reason === 'circuit_open') throw errors.storeUnavailable(retryAfterSeconds);
+    throw errors.rateLimited(retryAfterSeconds);
+  };
+  return function keyLimitStage(exchange: Exchange) {
+    const identity = exchange.identity;
+    if (identity?.limits === undefined || identity.keyId === undefined) return undefined;
+    return keyLimits.check(identity.keyId, identity.limits).then((checks) => decide(exchange, checks));
+  };
 }

@@ -90,6 +90,18 @@ describe('forwarding', () => {
     expect(seenLast().headers.authorization).toBe('Bearer upstream-token');
   });
 
+  it('enforces the limits an API key carries itself, on top of the route limits', async () => {
+    const created = await gateway.running.services.keyStore.create({ name: 'limited', tenant: 'acme', scopes: ['read'], limits: [{ limit: 2, windowMs: 60_000 }] });
+    const headers = { 'x-api-key': created.key };
+    expect((await send(`${gateway.url}/keyed/a`, { headers })).status).toBe(200);
+    expect((await send(`${gateway.url}/keyed/a`, { headers })).status).toBe(200);
+    const refused = await send(`${gateway.url}/keyed/a`, { headers });
+    assertSafe(refused, 'key limit');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['ratelimit-policy']).toContain('"key.2.60";q=2;w=60');
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+  });
+
   it('accepts a well-formed X-Request-ID, replaces a hostile one, and forwards and echoes it', async () => {
     const kept = await send(`${gateway.url}/pub/a`, { headers: { 'x-request-id': 'trace-123.abc:9' } });
     expect(kept.headers['x-request-id']).toBe('trace-123.abc:9');
