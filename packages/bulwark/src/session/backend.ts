@@ -108,6 +108,8 @@ export interface CreateInput {
 export interface ValidateInput {
   readonly now: number;
   readonly idleMs: number;
+  /** Skip the idle touch when it would move the deadline by less than this (0: always touch). */
+  readonly touchMs: number;
   readonly binding: Binding;
   /** Count an IP or fingerprint mismatch towards the lockout. */
   readonly countMismatch: boolean;

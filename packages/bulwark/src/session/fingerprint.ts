@@ -38,8 +38,17 @@ export function checkFingerprintHeaders(option: string, headers: unknown): reado
  * deviceFingerprint({ 'user-agent': 'Mozilla/5.0 …', accept: 'text/html' }); // 'q3…' (43 characters)
  */
 export function deviceFingerprint(headers: HeaderBag | undefined, names: readonly string[] = DEFAULT_FINGERPRINT_HEADERS): string {
-  const values = names.map((name) => headerValue(headers, name));
-  return createHash('sha256').update(JSON.stringify(values)).digest('base64url');
+  return hashFingerprintInput(fingerprintInput(headers, names));
+}
+
+/** What {@link deviceFingerprint} hashes: a JSON array with one entry per header name. */
+export function fingerprintInput(headers: HeaderBag | undefined, names: readonly string[]): string {
+  return JSON.stringify(names.map((name) => headerValue(headers, name)));
+}
+
+/** SHA-256 (base64url) of a {@link fingerprintInput}. */
+export function hashFingerprintInput(input: string): string {
+  return createHash('sha256').update(input).digest('base64url');
 }
 
 function headerValue(headers: HeaderBag | undefined, name: string): string | null {

@@ -16,29 +16,35 @@
  *                           under the previous key's lockId is honoured too (never written)
  *
  * Timestamps come from the caller's clock (ARGV `now`) and every expiry is decided against it; TTLs
- * are set relative to it, with a slack, only so that abandoned keys disappear.
+ * are set relative to it, with a slack, only so that abandoned keys disappear. Timestamps are whole
+ * milliseconds below 2^53, which Lua's doubles hold exactly and Redis prints without an exponent.
+ *
+ * Written for speed where it runs on every request (validate): each script carries only the helpers
+ * it uses, stored values are returned as Redis gave them (no re-formatting), and the lockout policy
+ * travels as one packed argument that is only parsed when a failure is counted.
  */
-
 import { MAX_POINTER_HOPS, TTL_SLACK_MS } from './backend.js';
 
-/** Shared definitions prepended to every script. */
-const PRELUDE = `
+/** Every script: the user's key base and the caller's clock. */
+const CORE = `
 local SLACK = ${TTL_SLACK_MS}
 local base = ARGV[1]
 local now = tonumber(ARGV[2])
-local function num(x) return string.format('%.0f', x) end
+`;
+
+/** Reading sessions, following renewal pointers, dropping expired ones, replying. */
+const SESSIONS = `
 local FIELDS = {'v','t','u','c','is','ie','ae','ipm','ip','fpm','fp','d','pid','pu','n','g'}
 
+-- A session record, a pointer record ({ n, g }), or nil.
 local function load(key)
   local r = redis.call('HMGET', key, unpack(FIELDS))
-  if not r[1] and not r[15] then return nil end
   if r[15] then return { key = key, n = r[15], g = tonumber(r[16]) or 0 } end
-  return { key = key, v = tonumber(r[1]), t = r[2], u = r[3], c = tonumber(r[4]), is = tonumber(r[5]),
-    ie = tonumber(r[6]), ae = tonumber(r[7]), ipm = r[8] or '', ip = r[9] or '', fpm = r[10] or '', fp = r[11] or '',
-    d = r[12] or '{}', pid = r[13] or '', pu = tonumber(r[14]) or 0 }
+  if not r[1] then return nil end
+  return { key = key, r = r, v = tonumber(r[1]), ie = tonumber(r[6]), ae = tonumber(r[7]), pid = r[13] or '', pu = tonumber(r[14]) or 0 }
 end
 
--- Follows renewal pointers from id; returns the record, or nil and why, and whether a pointer was followed.
+-- Follows renewal pointers from id: the record, or nil and why, and whether a pointer was followed.
 local function resolve(id)
   for hop = 1, ${MAX_POINTER_HOPS} do
     local key = base .. 's:' .. id
@@ -59,44 +65,50 @@ local function drop(rec)
   redis.call('ZREM', base .. 'i', rec.id)
 end
 
+-- status, id, v, t, u, c, is, ie, ae, d, pid, pu, extra
 local function reply(status, rec, extra)
-  local pid, pu = '', '0'
-  if rec.pid ~= '' and now < rec.pu then pid = rec.pid; pu = num(rec.pu) end
-  return { status, rec.id, num(rec.v), rec.t, rec.u, num(rec.c), num(rec.is), num(rec.ie), num(rec.ae), rec.d, pid, pu, extra or '0' }
+  local r = rec.r
+  local pid, pu = '', 0
+  if rec.pid ~= '' and now < rec.pu then pid = rec.pid; pu = rec.pu end
+  return { status, rec.id, rec.v, r[2], r[3], r[4], r[5], rec.ie, rec.ae, r[12], pid, pu, extra or 0 }
 end
 
 local function touchTtl(key, ie, ae)
-  redis.call('PEXPIRE', key, num(math.min(ie, ae) - now + SLACK))
+  redis.call('PEXPIRE', key, math.min(ie, ae) - now + SLACK)
 end
+`;
 
+/** The user's index of session ids. */
+const INDEX = `
 -- Keeps the index's own TTL at the latest absolute expiry it holds.
 local function indexTtl(index)
   local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
-  if last[2] then
-    redis.call('PEXPIRE', index, num(math.max(tonumber(last[2]) - now, 0) + SLACK))
-  end
+  if last[2] then redis.call('PEXPIRE', index, math.max(tonumber(last[2]) - now, 0) + SLACK) end
 end
+`;
 
-local function lockRead(lockKey)
-  local r = redis.call('HMGET', lockKey, 'f', 'ws', 'lu', 'k', 'ks')
-  return tonumber(r[1]) or 0, tonumber(r[2]) or 0, tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0
-end
-
+/** The lockout record: is the account locked, and counting a failure. */
+const LOCKS = `
 -- The later end of the locks in the current and the previous key's record (0 when none).
 local function lockedUntil(lockKey, previousKey)
-  local _, _, lu = lockRead(lockKey)
-  local _, _, previous = lockRead(previousKey)
-  return math.max(lu, previous)
+  local lu = tonumber(redis.call('HGET', lockKey, 'lu')) or 0
+  if previousKey ~= lockKey then
+    local previous = tonumber(redis.call('HGET', previousKey, 'lu')) or 0
+    if previous > lu then lu = previous end
+  end
+  return lu
 end
 
-local function isLocked(lockKey, previousKey) return lockedUntil(lockKey, previousKey) > now end
-
 -- One failure: counted and the TTL set in the same step (INCR and EXPIRE together); at the
--- threshold the account locks for lockMs x factor^strikes (capped). Failures during a lock are not counted.
--- Returns locked (0/1), lockedUntil, failures, started (0/1).
-local function fail(lockKey, threshold, windowMs, lockMs, factor, maxLockMs, memoryMs)
-  local f, ws, lu, k, ks = lockRead(lockKey)
-  if lu > now then return 1, lu, 0, 0 end
+-- threshold the account locks for lockMs x factor^strikes (capped). Failures during a lock are not
+-- counted. policy = 'threshold:windowMs:lockMs:factor:maxLockMs:memoryMs'.
+-- Returns lockedUntil, failures, started (0/1).
+local function fail(lockKey, policy)
+  local threshold, windowMs, lockMs, factor, maxLockMs, memoryMs = string.match(policy, '^(%d+):(%d+):(%d+):([%d.]+):(%d+):(%d+)$')
+  threshold, windowMs, lockMs, factor, maxLockMs, memoryMs = tonumber(threshold), tonumber(windowMs), tonumber(lockMs), tonumber(factor), tonumber(maxLockMs), tonumber(memoryMs)
+  local r = redis.call('HMGET', lockKey, 'f', 'ws', 'lu', 'k', 'ks')
+  local f, ws, lu, k, ks = tonumber(r[1]) or 0, tonumber(r[2]) or 0, tonumber(r[3]) or 0, tonumber(r[4]) or 0, tonumber(r[5]) or 0
+  if lu > now then return lu, 0, 0 end
   if f == 0 or now - ws >= windowMs then f = 0; ws = now end
   f = f + 1
   local started = 0
@@ -108,31 +120,54 @@ local function fail(lockKey, threshold, windowMs, lockMs, factor, maxLockMs, mem
     k = k + 1; ks = now; f = 0; ws = now
     started = 1
   end
-  redis.call('HSET', lockKey, 'f', num(f), 'ws', num(ws), 'lu', num(lu), 'k', num(k), 'ks', num(ks))
+  redis.call('HSET', lockKey, 'f', f, 'ws', ws, 'lu', lu, 'k', k, 'ks', ks)
   local keep = math.max(ws + windowMs, lu)
   if k > 0 then keep = math.max(keep, ks + memoryMs) end
-  redis.call('PEXPIRE', lockKey, num(keep - now + SLACK))
-  return started, lu, f, started
+  redis.call('PEXPIRE', lockKey, keep - now + SLACK)
+  return lu, f, started
 end
 `;
 
 /**
  * KEYS: session, lock, previous lock. ARGV: base, now, id, idleMs, ipMode, ip1, ip2, fpMode, fp,
- * count, threshold, windowMs, lockMs, factor, maxLockMs, memoryMs.
+ * policy ('' when mismatches are not counted), touchMs.
+ *
+ * The hot path: written out in full rather than through the helpers above, because defining
+ * functions is work the script would repeat on every call (the failure counter is defined only in
+ * the branch that needs it). Same semantics as resolve/expired/drop/reply.
  */
 const VALIDATE = `
-local rec, why, followed = resolve(ARGV[3])
-if not rec then return { why } end
-if isLocked(KEYS[2], KEYS[3]) then return { 'locked' } end
-if expired(rec) then drop(rec); return { 'expired' } end
-local idleMs = tonumber(ARGV[4])
+local id = ARGV[3]
+local key, r
+local followed = 0
+for hop = 1, ${MAX_POINTER_HOPS} do
+  key = base .. 's:' .. id
+  r = redis.call('HMGET', key, 'v','t','u','c','is','ie','ae','ipm','ip','fpm','fp','d','pid','pu','n','g')
+  if not r[15] then break end
+  if now >= (tonumber(r[16]) or 0) then redis.call('DEL', key); return { 'expired' } end
+  id = r[15]; followed = 1; r = nil
+end
+if not r or not r[1] then return { 'not_found' } end
+local lu = tonumber(redis.call('HGET', KEYS[2], 'lu')) or 0
+if KEYS[3] ~= KEYS[2] then
+  local previous = tonumber(redis.call('HGET', KEYS[3], 'lu')) or 0
+  if previous > lu then lu = previous end
+end
+if lu > now then return { 'locked' } end
+local ie, ae = tonumber(r[6]), tonumber(r[7])
+if now >= ie or now >= ae then
+  redis.call('DEL', key)
+  if r[13] then redis.call('DEL', base .. 's:' .. r[13]) end
+  redis.call('ZREM', base .. 'i', id)
+  return { 'expired' }
+end
 local ipMode, ip1, ip2, fpMode, fp = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local set = {}
 local mismatch = nil
 if ipMode ~= 'off' then
-  if rec.ipm == ipMode then
-    if rec.ip ~= ip1 then
-      if ip2 ~= '' and rec.ip == ip2 then set[#set + 1] = 'ip'; set[#set + 1] = ip1 else mismatch = 'ip_mismatch' end
+  if r[8] == ipMode then
+    if r[9] ~= ip1 then
+      if ip2 ~= '' and r[9] == ip2 then set[#set + 1] = 'ip'; set[#set + 1] = ip1 else mismatch = 'ip_mismatch' end
     end
   else
     -- Bound under another mode (the configuration changed): bind to the current one.
@@ -140,37 +175,48 @@ if ipMode ~= 'off' then
   end
 end
 if not mismatch and fpMode ~= 'off' then
-  if rec.fpm == fpMode then
-    if rec.fp ~= fp then mismatch = 'fingerprint_mismatch' end
+  if r[10] == fpMode then
+    if r[11] ~= fp then mismatch = 'fingerprint_mismatch' end
   else
     set[#set + 1] = 'fpm'; set[#set + 1] = fpMode; set[#set + 1] = 'fp'; set[#set + 1] = fp
   end
 end
 if mismatch then
   local started = 0
-  if ARGV[10] == '1' then
-    local _, _, _, s = fail(KEYS[2], tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16]))
+  if ARGV[10] ~= '' then
+${LOCKS}
+    local _, _, s = fail(KEYS[2], ARGV[10])
     started = s
   end
-  return { mismatch, num(started) }
+  return { mismatch, started }
 end
-rec.ie = math.min(now + idleMs, rec.ae)
-set[#set + 1] = 'ie'; set[#set + 1] = num(rec.ie)
-redis.call('HSET', rec.key, unpack(set))
-touchTtl(rec.key, rec.ie, rec.ae)
-return reply('valid', rec, followed and '1' or '0')
+-- The idle touch, skipped while it would move the deadline by less than touchMs.
+local touched = math.min(now + tonumber(ARGV[4]), ae)
+if touched - ie >= tonumber(ARGV[11]) then
+  ie = touched
+  set[#set + 1] = 'ie'; set[#set + 1] = ie
+  redis.call('PEXPIRE', key, ie - now + SLACK)
+end
+if #set > 0 then redis.call('HSET', key, unpack(set)) end
+local pid, pu = '', 0
+if r[13] then
+  local until_ = tonumber(r[14]) or 0
+  if now < until_ then pid = r[13]; pu = until_ end
+end
+-- The id only when a pointer was followed (the caller knows the one it asked for).
+return { 'valid', followed == 1 and id or '', r[1], r[2], r[3], r[4], r[5], ie, r[7], r[12], pid, pu, followed }
 `;
 
 /** KEYS: session, lock, previous lock, index. ARGV: base, now, id, tenant, user, ie, ae, ipm, ip, fpm, fp, data, maxPerUser. */
 const CREATE = `
-if isLocked(KEYS[2], KEYS[3]) then return { 'locked' } end
+if lockedUntil(KEYS[2], KEYS[3]) > now then return { 'locked' } end
 local ie, ae = tonumber(ARGV[6]), tonumber(ARGV[7])
-redis.call('HSET', KEYS[1], 'v', '1', 't', ARGV[4], 'u', ARGV[5], 'c', num(now), 'is', num(now), 'ie', num(ie), 'ae', num(ae),
+redis.call('HSET', KEYS[1], 'v', 1, 't', ARGV[4], 'u', ARGV[5], 'c', now, 'is', now, 'ie', ie, 'ae', ae,
   'ipm', ARGV[8], 'ip', ARGV[9], 'fpm', ARGV[10], 'fp', ARGV[11], 'd', ARGV[12])
 touchTtl(KEYS[1], ie, ae)
 local index = KEYS[4]
-redis.call('ZREMRANGEBYSCORE', index, '-inf', num(now))
-redis.call('ZADD', index, num(ae), ARGV[3])
+redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+redis.call('ZADD', index, ae, ARGV[3])
 local max = tonumber(ARGV[13])
 if redis.call('ZCARD', index) > max then
   -- First forget ids whose session already ended (idle timeout), then end the oldest logins.
@@ -204,9 +250,9 @@ if not rec then return { why } end
 if expired(rec) then drop(rec); return { 'expired' } end
 if rec.v ~= tonumber(ARGV[5]) then return { 'version_conflict' } end
 rec.v = rec.v + 1
-rec.d = ARGV[6]
+rec.r[12] = ARGV[6]
 rec.ie = math.min(now + tonumber(ARGV[4]), rec.ae)
-redis.call('HSET', rec.key, 'v', num(rec.v), 'd', rec.d, 'ie', num(rec.ie))
+redis.call('HSET', rec.key, 'v', rec.v, 'd', ARGV[6], 'ie', rec.ie)
 touchTtl(rec.key, rec.ie, rec.ae)
 return reply('ok', rec)
 `;
@@ -221,25 +267,26 @@ if not rec then return { why } end
 local graceMs = tonumber(ARGV[13])
 -- A renewal reaching an id that was already renewed: another request got there first.
 if followed and graceMs > 0 then return { 'version_conflict' } end
-if isLocked(KEYS[2], KEYS[3]) then return { 'locked' } end
+if lockedUntil(KEYS[2], KEYS[3]) > now then return { 'locked' } end
 if expired(rec) then drop(rec); return { 'expired' } end
 if ARGV[11] ~= '' and rec.v ~= tonumber(ARGV[11]) then return { 'version_conflict' } end
+local r = rec.r
 local newId = ARGV[4]
 local newKey = base .. 's:' .. newId
 local ae = rec.ae
 if ARGV[12] ~= '' then ae = now + tonumber(ARGV[12]) end
 local ie = math.min(now + tonumber(ARGV[5]), ae)
-local data = rec.d
+local data = r[12]
 if ARGV[10] ~= '' then data = ARGV[10] end
-local fresh = { id = newId, key = newKey, v = rec.v + 1, t = rec.t, u = rec.u, c = rec.c, is = now, ie = ie, ae = ae, d = data, pid = '', pu = 0 }
-redis.call('HSET', newKey, 'v', num(fresh.v), 't', fresh.t, 'u', fresh.u, 'c', num(fresh.c), 'is', num(now), 'ie', num(ie), 'ae', num(ae),
+local fresh = { id = newId, key = newKey, v = rec.v + 1, ie = ie, ae = ae, pid = '', pu = 0, r = { nil, r[2], r[3], r[4], now, nil, nil, nil, nil, nil, nil, data } }
+redis.call('HSET', newKey, 'v', fresh.v, 't', r[2], 'u', r[3], 'c', r[4], 'is', now, 'ie', ie, 'ae', ae,
   'ipm', ARGV[6], 'ip', ARGV[7], 'fpm', ARGV[8], 'fp', ARGV[9], 'd', data)
 if graceMs > 0 then
   fresh.pid = rec.id; fresh.pu = now + graceMs
-  redis.call('HSET', newKey, 'pid', rec.id, 'pu', num(fresh.pu))
+  redis.call('HSET', newKey, 'pid', rec.id, 'pu', fresh.pu)
   redis.call('DEL', rec.key)
-  redis.call('HSET', rec.key, 'n', newId, 'g', num(fresh.pu))
-  redis.call('PEXPIRE', rec.key, num(graceMs + SLACK))
+  redis.call('HSET', rec.key, 'n', newId, 'g', fresh.pu)
+  redis.call('PEXPIRE', rec.key, graceMs + SLACK)
 else
   -- Regeneration: the old id, and any id it still honoured, die in this same step.
   redis.call('DEL', rec.key)
@@ -248,7 +295,7 @@ end
 touchTtl(newKey, ie, ae)
 local index = KEYS[4]
 redis.call('ZREM', index, rec.id)
-redis.call('ZADD', index, num(ae), newId)
+redis.call('ZADD', index, ae, newId)
 indexTtl(index)
 return reply('ok', fresh)
 `;
@@ -306,22 +353,21 @@ end
 return out
 `;
 
-/** KEYS: lock, previous lock. ARGV: base, now, threshold, windowMs, lockMs, factor, maxLockMs, memoryMs. */
+/** KEYS: lock, previous lock. ARGV: base, now, policy. */
 const LOCK_FAIL = `
-local _, _, previous = lockRead(KEYS[2])
-if previous > now then return { '1', num(previous), '0', '0' } end
-local locked, lu, f, started = fail(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]))
-if lu > now then locked = 1 end
-return { num(locked), num(lu), num(f), num(started) }
+local previous = tonumber(redis.call('HGET', KEYS[2], 'lu')) or 0
+if previous > now then return { 1, previous, 0, 0 } end
+local lu, f, started = fail(KEYS[1], ARGV[3])
+return { lu > now and 1 or 0, lu, f, started }
 `;
 
 /** KEYS: lock, previous lock. ARGV: base, now, windowMs. */
 const LOCK_STATUS = `
-local f, ws = lockRead(KEYS[1])
+local r = redis.call('HMGET', KEYS[1], 'f', 'ws')
+local f, ws = tonumber(r[1]) or 0, tonumber(r[2]) or 0
 local lu = lockedUntil(KEYS[1], KEYS[2])
-if now - ws >= tonumber(ARGV[3]) then f = 0 end
-if lu > now then f = 0 end
-return { lu > now and '1' or '0', num(lu), num(f), '0' }
+if now - ws >= tonumber(ARGV[3]) or lu > now then f = 0 end
+return { lu > now and 1 or 0, lu, f, 0 }
 `;
 
 /** KEYS: lock, previous lock. ARGV: base, now, unlock ('1' forgets everything, '0' only the counted failures). */
@@ -330,24 +376,24 @@ for _, key in ipairs(KEYS) do
   if ARGV[3] == '1' then
     redis.call('DEL', key)
   elseif redis.call('EXISTS', key) == 1 then
-    redis.call('HSET', key, 'f', '0')
+    redis.call('HSET', key, 'f', 0)
   end
 end
 return 1
 `;
 
 export const SESSION_SCRIPTS = {
-  validate: { keys: 3, source: PRELUDE + VALIDATE },
-  create: { keys: 4, source: PRELUDE + CREATE },
-  read: { keys: 1, source: PRELUDE + READ },
-  update: { keys: 1, source: PRELUDE + UPDATE },
-  rotate: { keys: 4, source: PRELUDE + ROTATE },
-  revoke: { keys: 2, source: PRELUDE + REVOKE },
-  revokeAll: { keys: 3, source: PRELUDE + REVOKE_ALL },
-  list: { keys: 1, source: PRELUDE + LIST },
-  lockFail: { keys: 2, source: PRELUDE + LOCK_FAIL },
-  lockStatus: { keys: 2, source: PRELUDE + LOCK_STATUS },
-  lockReset: { keys: 2, source: PRELUDE + LOCK_RESET },
+  validate: { keys: 3, source: CORE + VALIDATE },
+  create: { keys: 4, source: CORE + SESSIONS + LOCKS + INDEX + CREATE },
+  read: { keys: 1, source: CORE + SESSIONS + READ },
+  update: { keys: 1, source: CORE + SESSIONS + UPDATE },
+  rotate: { keys: 4, source: CORE + SESSIONS + LOCKS + INDEX + ROTATE },
+  revoke: { keys: 2, source: CORE + REVOKE },
+  revokeAll: { keys: 3, source: CORE + REVOKE_ALL },
+  list: { keys: 1, source: CORE + SESSIONS + LIST },
+  lockFail: { keys: 2, source: CORE + LOCKS + LOCK_FAIL },
+  lockStatus: { keys: 2, source: CORE + LOCKS + LOCK_STATUS },
+  lockReset: { keys: 2, source: CORE + LOCK_RESET },
 } as const;
 
 export type SessionScriptName = keyof typeof SESSION_SCRIPTS;

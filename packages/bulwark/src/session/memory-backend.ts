@@ -273,7 +273,8 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
       }
       ipUpdate?.();
       fingerprintUpdate?.();
-      record.idleExpiresAt = Math.min(now + input.idleMs, record.absoluteExpiresAt);
+      const idleExpiresAt = Math.min(now + input.idleMs, record.absoluteExpiresAt);
+      if (idleExpiresAt - record.idleExpiresAt >= input.touchMs) record.idleExpiresAt = idleExpiresAt;
       put(ref.tag, id, record);
       return { kind: 'valid', record: stored(id, record, now), viaPointer: found.viaPointer };
     },

@@ -8,17 +8,29 @@ import { counterIn } from '../observability/metrics-registry.js';
 export interface SessionMetrics {
   /** `session_validations_total{result}`: `valid` or the reason a session did not validate. */
   readonly validations: Counter<'result'>;
+  /** The `session_validations_total` child for one result (looked up once, not per request). */
+  validation(result: string): { inc(): void };
   /** `session_lockouts_total`: accounts locked after repeated failures. */
   readonly lockouts: Counter<string>;
 }
 
 export function sessionMetrics(registry: Registry): SessionMetrics {
+  const validations = counterIn(registry, {
+    name: 'session_validations_total',
+    help: 'Session validations by result (valid, not_found, expired, ip_mismatch, fingerprint_mismatch, locked).',
+    labelNames: ['result'],
+  });
+  const children = new Map<string, { inc(): void }>();
   return {
-    validations: counterIn(registry, {
-      name: 'session_validations_total',
-      help: 'Session validations by result (valid, not_found, expired, ip_mismatch, fingerprint_mismatch, locked).',
-      labelNames: ['result'],
-    }),
+    validations,
+    validation(result) {
+      let child = children.get(result);
+      if (child === undefined) {
+        child = validations.labels(result);
+        children.set(result, child);
+      }
+      return child;
+    },
     lockouts: counterIn(registry, { name: 'session_lockouts_total', help: 'Accounts locked after repeated failed attempts.' }),
   };
 }

@@ -27,6 +27,7 @@ describe('session store options', () => {
       [{ renewalIntervalMs: 0 }, /renewalIntervalMs/],
       [{ renewalIntervalMs: 9 * 3_600_000 }, /renewalIntervalMs/],
       [{ renewalGraceMs: -1 }, /renewalGraceMs/],
+      [{ idleTimeoutMs: 60_000, touchIntervalMs: 6001 }, /touchIntervalMs must be an integer between 0 and 6000/],
       [{ ipBinding: 'prefix' as never }, /ipBinding must be/],
       [{ ipBinding: { ipv4PrefixBits: 4, ipv6PrefixBits: 48 } }, /ipv4PrefixBits/],
       [{ ipBinding: { ipv4PrefixBits: 24, ipv6PrefixBits: 129 } }, /ipv6PrefixBits/],

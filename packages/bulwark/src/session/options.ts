@@ -71,6 +71,13 @@ export interface SessionStoreOptions {
   readonly absoluteTimeoutMs?: number;
   /** Renew the id when it is this old (OWASP's renewal timeout), 1 s – `absoluteTimeoutMs`. @default undefined (off) */
   readonly renewalIntervalMs?: number | undefined;
+  /**
+   * The idle deadline is written at most this often per session (a burst of requests writes it once);
+   * an idle session may so end up to this much before `idleTimeoutMs` has passed since its last
+   * request. 0 writes on every validation. 0 – `idleTimeoutMs / 10`.
+   * @default min(1000, idleTimeoutMs / 10)
+   */
+  readonly touchIntervalMs?: number;
   /** How long a renewed id keeps working for requests already in flight, 0 – 5 min. @default 30000 */
   readonly renewalGraceMs?: number;
   /** Bind sessions to the client address: `'off'`, `'exact'`, or a network prefix for mobile clients. @default 'exact' */
@@ -111,6 +118,7 @@ export interface ResolvedSessionOptions {
   readonly keyring: Keyring;
   readonly idleTimeoutMs: number;
   readonly absoluteTimeoutMs: number;
+  readonly touchIntervalMs: number;
   readonly renewalIntervalMs: number | undefined;
   readonly renewalGraceMs: number;
   readonly ipBinding: ResolvedIpBinding;
@@ -147,6 +155,7 @@ export function resolveSessionOptions(factory: string, options: SessionStoreOpti
     keyring: keyring as Keyring,
     idleTimeoutMs,
     absoluteTimeoutMs,
+    touchIntervalMs: integerIn(factory, 'touchIntervalMs', options.touchIntervalMs, Math.min(1000, Math.floor(idleTimeoutMs / 10)), 0, Math.floor(idleTimeoutMs / 10)),
     renewalIntervalMs,
     renewalGraceMs,
     ipBinding: resolveIpBinding(factory, options.ipBinding),

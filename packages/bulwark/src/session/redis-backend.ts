@@ -1,7 +1,6 @@
 /**
- * The Redis session backend: every operation one Lua script (see lua.ts), sent with EVALSHA and
- * re-sent with EVAL only when Redis has forgotten the script (NOSCRIPT after a restart or a
- * failover). Each call has a deadline, so a hung Redis fails a request instead of holding it.
+ * The Redis session backend: every operation one Lua script (see lua.ts), sent by the
+ * {@link ScriptBatcher} (EVALSHA, batched per tick, NOSCRIPT reload, a deadline per call).
  */
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -22,18 +21,12 @@ import type {
   ValidateOutcome,
 } from './backend.js';
 import { SESSION_SCRIPTS, type SessionScriptName } from './lua.js';
-import { SessionStoreError } from './store-error.js';
+import { ScriptBatcher, type LoadedScript } from './script-batcher.js';
 
 export interface RedisBackendOptions {
   readonly client: Redis | Cluster;
   readonly keyPrefix: string;
   readonly timeoutMs: number;
-}
-
-interface LoadedScript {
-  readonly keys: number;
-  readonly source: string;
-  readonly sha: string;
 }
 
 type Reply = readonly (string | number | null)[];
@@ -50,35 +43,9 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
   const lockKeys = (user: UserRef): [string, string] => [`${base(user.tag)}l:${user.lockId}`, `${base(user.tag)}l:${user.previousLockId}`];
   const indexKey = (user: UserRef): string => `${base(user.tag)}i`;
 
-  async function run(name: SessionScriptName, keys: readonly string[], tag: string, now: number, args: readonly (string | number)[]): Promise<unknown> {
-    const script = scripts.get(name) as LoadedScript;
-    const argv = [...keys, base(tag), String(now), ...args.map(String)];
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new SessionStoreError('timeout', `session store: no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
-      timer.unref?.();
-    });
-    try {
-      return await Promise.race([evaluate(script, argv), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async function evaluate(script: LoadedScript, argv: readonly string[]): Promise<unknown> {
-    try {
-      return await client.evalsha(script.sha, script.keys, ...argv);
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        try {
-          return await client.eval(script.source, script.keys, ...argv);
-        } catch (retryError) {
-          throw storeError(retryError);
-        }
-      }
-      throw storeError(error);
-    }
-  }
+  const batcher = new ScriptBatcher(client, timeoutMs);
+  const run = (name: SessionScriptName, keys: readonly string[], tag: string, now: number, args: readonly (string | number)[]): Promise<unknown> =>
+    batcher.run(scripts.get(name) as LoadedScript, [...keys, base(tag), now, ...args]);
 
   return {
     async create(ref, input: CreateInput) {
@@ -105,12 +72,12 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
         ref.id,
         input.idleMs,
         ...bindingArgs(binding),
-        input.countMismatch ? '1' : '0',
-        ...policyArgs(policy),
+        input.countMismatch ? packedPolicy(policy) : '',
+        input.touchMs,
       ])) as Reply;
       const status = reply[0];
-      if (status === 'valid') return { kind: 'valid', record: record(reply), viaPointer: reply[12] === '1' };
-      if (status === 'ip_mismatch' || status === 'fingerprint_mismatch') return { kind: status, lockStarted: reply[1] === '1' };
+      if (status === 'valid') return { kind: 'valid', record: record(reply, ref.id), viaPointer: Number(reply[12]) === 1 };
+      if (status === 'ip_mismatch' || status === 'fingerprint_mismatch') return { kind: status, lockStarted: Number(reply[1]) === 1 };
       if (status === 'locked' || status === 'expired') return { kind: status };
       return { kind: 'not_found' };
     },
@@ -162,11 +129,11 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
 
     async list(user, now) {
       const replies = (await run('list', [indexKey(user)], user.tag, now, [])) as readonly Reply[];
-      return replies.map(record);
+      return replies.map((reply) => record(reply));
     },
 
     async lockFail(user, now, policy: LockPolicy) {
-      return lockOutcome((await run('lockFail', lockKeys(user), user.tag, now, policyArgs(policy))) as Reply);
+      return lockOutcome((await run('lockFail', lockKeys(user), user.tag, now, [packedPolicy(policy)])) as Reply);
     },
 
     async lockStatus(user, now, policy: LockPolicy) {
@@ -183,16 +150,17 @@ function bindingArgs(binding: Binding): string[] {
   return [binding.ipMode, binding.ipHashes[0] ?? '', binding.ipHashes[1] ?? '', binding.fingerprintMode, binding.fingerprint];
 }
 
-function policyArgs(policy: LockPolicy): number[] {
-  return [policy.threshold, policy.windowMs, policy.lockMs, policy.backoffFactor, policy.maxLockMs, policy.memoryMs];
+/** The lockout policy as one argument, parsed by the script only when it counts a failure. */
+function packedPolicy(policy: LockPolicy): string {
+  return `${policy.threshold}:${policy.windowMs}:${policy.lockMs}:${policy.backoffFactor}:${policy.maxLockMs}:${policy.memoryMs}`;
 }
 
-/** A session record from a script's reply: status, id, v, t, u, c, is, ie, ae, d, pid, pu. */
-function record(reply: Reply): StoredSession {
+/** A session record from a script's reply: status, id ('' for `askedFor`), v, t, u, c, is, ie, ae, d, pid, pu. */
+function record(reply: Reply, askedFor = ''): StoredSession {
   const text = (index: number): string => String(reply[index] ?? '');
   const number = (index: number): number => Number(reply[index] ?? 0);
   return {
-    id: text(1),
+    id: text(1) || askedFor,
     version: number(2),
     tenant: text(3),
     userId: text(4),
@@ -211,11 +179,5 @@ function missing(status: unknown): { readonly kind: 'not_found' } | { readonly k
 }
 
 function lockOutcome(reply: Reply): LockOutcome {
-  return { locked: reply[0] === '1', lockedUntil: Number(reply[1] ?? 0), failures: Number(reply[2] ?? 0), lockStarted: reply[3] === '1' };
-}
-
-function storeError(error: unknown): SessionStoreError {
-  const message = error instanceof Error ? error.message : String(error);
-  const replied = error instanceof Error && error.name === 'ReplyError';
-  return new SessionStoreError(replied ? 'error' : 'unavailable', `session store: ${message}`, { cause: error });
+  return { locked: Number(reply[0]) === 1, lockedUntil: Number(reply[1] ?? 0), failures: Number(reply[2] ?? 0), lockStarted: Number(reply[3]) === 1 };
 }

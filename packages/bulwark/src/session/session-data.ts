@@ -18,7 +18,7 @@ export interface SessionDataCodec {
 }
 
 export function createSessionDataCodec(maxDataBytes: number): SessionDataCodec {
-  const parse: JsonParser = createJsonParser({ maxBytes: maxDataBytes, maxDepth: MAX_DEPTH, maxKeys: MAX_KEYS, prescanAboveBytes: 0 });
+  const parse: JsonParser = createJsonParser({ maxBytes: maxDataBytes, maxDepth: MAX_DEPTH, maxKeys: MAX_KEYS });
   return {
     encode(method, data) {
       if (!isPlainObject(data)) throw new TypeError(`${method}: data must be a plain object of JSON values`);

@@ -112,6 +112,22 @@ export function describeSessionStoreContract(name: string, harness: () => StoreH
         expect(await store.list(user)).toEqual([]);
       });
 
+      it('writes the idle deadline at most once per touchIntervalMs, so a burst of requests costs one write', async () => {
+        const store = make({ idleTimeoutMs: 15 * MINUTE, touchIntervalMs: 1000 });
+        const created = await store.create({ ...user, context: browser });
+        if (!created.ok) throw new Error('create failed');
+        const deadline = created.session.idleExpiresAt;
+        h.advance(999);
+        expect(await store.validate(created.token, browser)).toMatchObject({ valid: true, session: { idleExpiresAt: deadline } });
+        h.advance(1);
+        expect(await store.validate(created.token, browser)).toMatchObject({ valid: true, session: { idleExpiresAt: deadline + 1000 } });
+        const eager = make({ touchIntervalMs: 0 });
+        const other = await eager.create({ ...user, context: browser });
+        if (!other.ok) throw new Error('create failed');
+        h.advance(1);
+        expect(await eager.validate(other.token, browser)).toMatchObject({ valid: true, session: { idleExpiresAt: h.now() + 15 * MINUTE } });
+      });
+
       it('ends a session at the absolute timeout however active it is', async () => {
         const store = make({ idleTimeoutMs: 10 * MINUTE, absoluteTimeoutMs: 60 * MINUTE });
         const created = await store.create({ ...user, context: browser });

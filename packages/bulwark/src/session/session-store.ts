@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Binding, LockOutcome, LockPolicy, SessionBackend, SessionRef, StoredSession, UserRef } from './backend.js';
-import { deviceFingerprint } from './fingerprint.js';
+import { fingerprintInput, hashFingerprintInput } from './fingerprint.js';
+import { memoize } from './memo.js';
 import { sessionMetrics } from './metrics.js';
 import type { ResolvedSessionOptions } from './options.js';
 import { createSessionDataCodec } from './session-data.js';
@@ -42,16 +43,22 @@ export function createSessionStore(options: ResolvedSessionOptions, backend: Ses
     memoryMs: lockout.memoryMs,
   };
 
+  // Both derivations are pure and their inputs repeat from request to request: cached, bounded.
+  const ipHashesOf = memoize((ip: string): readonly string[] => {
+    const ipKey = options.ipBinding.key(ip === '' ? undefined : ip);
+    return ipKey === undefined ? [''] : keys.bindingHashes(ipKey);
+  });
+  const fingerprintOf = memoize(hashFingerprintInput);
+
   function bindingOf(method: string, context: SessionRequestContext): Binding {
     if (typeof context !== 'object' || context === null || typeof context.headers !== 'object' || context.headers === null) {
       throw new TypeError(`${method}: context must be { ip, headers } of the request`);
     }
-    const ipKey = options.ipBinding.key(typeof context.ip === 'string' ? context.ip : undefined);
     return {
       ipMode: options.ipBinding.mode,
-      ipHashes: ipKey === undefined ? [''] : keys.bindingHashes(ipKey),
+      ipHashes: ipHashesOf(typeof context.ip === 'string' ? context.ip : ''),
       fingerprintMode,
-      fingerprint: fingerprintHeaders === undefined ? '' : deviceFingerprint(context.headers, fingerprintHeaders),
+      fingerprint: fingerprintHeaders === undefined ? '' : fingerprintOf(fingerprintInput(context.headers, fingerprintHeaders)),
     };
   }
 
@@ -80,7 +87,7 @@ export function createSessionStore(options: ResolvedSessionOptions, backend: Ses
   }
 
   function invalid(reason: SessionInvalidReason): SessionValidation {
-    metrics.validations.inc({ result: reason });
+    metrics.validation(reason).inc();
     return { valid: false, reason };
   }
 
@@ -150,14 +157,14 @@ export function createSessionStore(options: ResolvedSessionOptions, backend: Ses
       const parsed = parseToken(token);
       if (parsed === undefined) return invalid('not_found');
       const now = options.now();
-      const outcome = await backend.validate(refOf(parsed), { now, idleMs: options.idleTimeoutMs, binding, countMismatch: lockout.countMismatches, policy });
+      const outcome = await backend.validate(refOf(parsed), { now, idleMs: options.idleTimeoutMs, touchMs: options.touchIntervalMs, binding, countMismatch: lockout.countMismatches, policy });
       if (outcome.kind !== 'valid') {
         if ((outcome.kind === 'ip_mismatch' || outcome.kind === 'fingerprint_mismatch') && outcome.lockStarted) lockStarted(outcome.kind);
         return invalid(outcome.kind);
       }
       const session = sessionOf(outcome.record);
       if (session === undefined) return invalid('not_found');
-      metrics.validations.inc({ result: 'valid' });
+      metrics.validation('valid').inc();
       const interval = options.renewalIntervalMs;
       const renewalDue = interval !== undefined && !outcome.viaPointer && now - session.issuedAt >= interval;
       return { valid: true, session, renewalDue };

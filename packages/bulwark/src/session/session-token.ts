@@ -15,6 +15,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.js';
+import { memoize } from './memo.js';
 import type { SessionSubject } from './types.js';
 
 const TAG_LENGTH = 22;
@@ -79,7 +80,7 @@ export interface SessionKeys {
 export function deriveSessionKeys(keyring: Keyring): SessionKeys {
   const sessionKeys = [keyring.subkey('session'), keyring.previousSubkey('session')].filter((key): key is Buffer => key !== undefined);
   const lockoutKey = keyring.subkey('lockout-key');
-  const previousLockoutKey = keyring.previousSubkey('lockout-key') ?? lockoutKey;
+  const previousLockoutKey = keyring.previousSubkey('lockout-key');
   const hmac = (key: Buffer, label: string, value: string): string => createHmac('sha256', key).update(`${label}\0${value}`).digest('base64url');
   return {
     userTags(subject) {
@@ -87,11 +88,10 @@ export function deriveSessionKeys(keyring: Keyring): SessionKeys {
       const input = JSON.stringify([subject.tenant, subject.userId]);
       return sessionKeys.map((key) => hmac(key, 'user-tag', input).slice(0, TAG_LENGTH));
     },
-    lockIds(tag) {
-      return { lockId: hmac(lockoutKey, 'lockout', tag).slice(0, TAG_LENGTH), previousLockId: hmac(previousLockoutKey, 'lockout', tag).slice(0, TAG_LENGTH) };
-    },
-    bindingHashes(value) {
-      return sessionKeys.map((key) => hmac(key, 'binding', value).slice(0, TAG_LENGTH));
-    },
+    lockIds: memoize((tag) => {
+      const lockId = hmac(lockoutKey, 'lockout', tag).slice(0, TAG_LENGTH);
+      return Object.freeze({ lockId, previousLockId: previousLockoutKey === undefined ? lockId : hmac(previousLockoutKey, 'lockout', tag).slice(0, TAG_LENGTH) });
+    }),
+    bindingHashes: memoize((value) => Object.freeze(sessionKeys.map((key) => hmac(key, 'binding', value).slice(0, TAG_LENGTH)))),
   };
 }
