@@ -199,7 +199,8 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
       async close() {
         for (const close of closers) {
           try {
-            await close();
+            // A dependency that is down must not hold the shutdown: each close gets a deadline.
+            await withDeadline(close(), CLOSE_DEADLINE_MS);
           } catch (error) {
             logger.warn({ err: error }, 'closing a service failed');
           }
@@ -210,6 +211,18 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     for (const close of closers) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** How long each service may take to close on shutdown. */
+const CLOSE_DEADLINE_MS = 3000;
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not close within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** How long start-up waits for Redis before serving with the limits' failure modes. */
