@@ -36,13 +36,17 @@ export interface CounterAlgorithm {
    */
   evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision;
   /**
-   * Lua source defining `<name>_check(key, now_us, limit, window_ms, burst, emission_us, cost)`
-   * returning `{ allowed, remaining, reset_ms, retry_ms, s1, s2, s3 }` (s* = the state to write) and
-   * `<name>_write(key, now_us, window_ms, r)`.
+   * Lua source defining `<name>_check(keys, k, now_us, limit, window_ms, burst, emission_us, cost)`
+   * (its keys are `keys[k]` onwards), returning `allowed, remaining, reset_ms, retry_ms` and up to
+   * three values of state for the write, and `<name>_write(keys, k, now_us, window_ms, cost,
+   * reset_ms, s1, s2, s3)`. Multiple return values rather than tables: a script runs on every
+   * decision, and tables are garbage for Redis.
    */
   readonly lua: string;
   /** The Lua function name stem. */
   readonly luaName: string;
+  /** Redis keys per limit, passed consecutively in KEYS (the check and write take `KEYS, k`). */
+  readonly redisKeys: number;
 }
 
 /**

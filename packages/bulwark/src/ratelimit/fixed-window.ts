@@ -3,6 +3,10 @@
  * window on the epoch, so every instance agrees on the boundaries). Exact within a window, but a
  * client can spend the quota at the end of one window and again at the start of the next: use the
  * sliding-window counter or GCRA where that burst matters.
+ *
+ * In Redis a key holds one integer: the window's number (modulo 2^20) times 2^30 plus its count, so
+ * a request is a GET and an INCRBY, and a count left from an earlier window is recognised by its
+ * number whatever the clocks say (its TTL only cleans up).
  */
 import { decision, STATE_A, STATE_B, STATE_EXPIRES_AT, type CounterAlgorithm, type StateRecords } from './algorithm.js';
 import type { LimitDefinition, RateLimitDecision } from './types.js';
@@ -26,26 +30,36 @@ function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs
 
 export const fixedWindow: CounterAlgorithm = {
   code: 'f',
+  redisKeys: 1,
   luaName: 'fixed',
   evaluate,
   lua: `
-local function fixed_check(key, now_us, limit, window, burst, emission, cost)
-  local now = floor_div(now_us, 1000)
-  local start = floor_div(now, window) * window
+local function fixed_check(keys, k, now_us, limit, window, burst, emission, cost)
+  local now = floor(now_us / 1000)
+  local index = floor(now / window)
+  local start = index * window
   local until_end = start + window - now
-  local v = redis.call('HMGET', key, 'w', 'c')
-  local count = 0
-  if tonumber(v[1]) == start then count = tonumber(v[2]) or 0 end
+  local tag = index % WINDOW_TAGS
+  local stored = tonumber(redis.call('GET', keys[k]))
+  local count, same = 0, 0
+  if stored and floor(stored / COUNT_SPAN) == tag then
+    count = stored % COUNT_SPAN
+    same = 1
+  end
   if count + cost <= limit then
     local reset = 0
     if count + cost > 0 then reset = until_end end
-    return { 1, limit - count - cost, reset, 0, start, count + cost }
+    return 1, limit - count - cost, reset, 0, tag, same
   end
-  return { 0, math.max(0, limit - count), until_end, until_end, start, count }
+  return 0, math.max(0, limit - count), until_end, until_end, tag, same
 end
-local function fixed_write(key, now_us, window, r)
-  redis.call('HSET', key, 'w', string.format('%d', r[5]), 'c', string.format('%d', r[6]))
-  redis.call('PEXPIRE', key, r[3])
+local function fixed_write(keys, k, now_us, window, cost, reset, tag, same)
+  if same == 1 then
+    redis.call('INCRBY', keys[k], cost)
+  else
+    -- A new window: its count starts here (the key outlives the window; see MIN_TTL).
+    redis.call('SET', keys[k], string.format('%d', tag * COUNT_SPAN + cost), 'PX', math.max(reset + window, MIN_TTL))
+  end
 end
 `,
 };

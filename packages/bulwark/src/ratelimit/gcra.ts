@@ -8,6 +8,8 @@
  * higher, than configured. A request of cost n is allowed when max(TAT, now) + n·T − now ≤ τ with
  * the tolerance τ = burst · T.
  *
+ * In Redis the key holds the TAT as a string of whole µs.
+ *
  * @see https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm
  */
 import { decision, STATE_A, STATE_EXPIRES_AT, type CounterAlgorithm, type StateRecords } from './algorithm.js';
@@ -23,32 +25,42 @@ function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs
   const tat = stored > now ? stored : now;
   const newTat = tat + cost * emission;
   if (newTat - now <= tolerance) {
+    const resetMs = ceilDiv(newTat - now, 1000);
     if (commit && cost > 0) {
       state[at + STATE_A] = newTat;
-      state[at + STATE_EXPIRES_AT] = ceilDiv(newTat, 1000);
+      // `now` is a whole number of ms, so this is ⌈newTat / 1000⌉ without another division.
+      state[at + STATE_EXPIRES_AT] = nowMs + resetMs;
     }
-    return decision(true, limit.burst, floorDiv(tolerance - (newTat - now), emission), ceilDiv(newTat - now, 1000), 0, 'ok');
+    return decision(true, limit.burst, floorDiv(tolerance - (newTat - now), emission), resetMs, 0, 'ok');
   }
   return decision(false, limit.burst, floorDiv(tolerance - (tat - now), emission), ceilDiv(tat - now, 1000), ceilDiv(newTat - tolerance - now, 1000), 'limited');
 }
 
 export const gcra: CounterAlgorithm = {
   code: 'g',
+  redisKeys: 1,
   luaName: 'gcra',
   evaluate,
   lua: `
-local function gcra_check(key, now, limit, window, burst, emission, cost)
+local function gcra_check(keys, k, now, limit, window, burst, emission, cost)
   local tolerance = emission * burst
-  local tat = tonumber(redis.call('GET', key)) or 0
+  local tat = tonumber(redis.call('GET', keys[k])) or 0
   if tat < now then tat = now end
   local new_tat = tat + cost * emission
   if new_tat - now <= tolerance then
-    return { 1, floor_div(tolerance - (new_tat - now), emission), ceil_div(new_tat - now, 1000), 0, new_tat }
+    return 1, floor((tolerance - (new_tat - now)) / emission), -floor((now - new_tat) / 1000), 0, new_tat
   end
-  return { 0, floor_div(tolerance - (tat - now), emission), ceil_div(tat - now, 1000), ceil_div(new_tat - tolerance - now, 1000), new_tat }
+  return 0, floor((tolerance - (tat - now)) / emission), -floor((now - tat) / 1000), -floor((now + tolerance - new_tat) / 1000), new_tat
 end
-local function gcra_write(key, now, window, r)
-  redis.call('SET', key, string.format('%d', r[5]), 'PX', ceil_div(r[5] - now, 1000))
+local function gcra_write(keys, k, now, window, cost, reset, new_tat)
+  local key = keys[k]
+  -- Setting a TTL costs Redis about as much as the rest of the script: keep the key's TTL while it
+  -- covers the new TAT, and when it must grow, give it a window more than needed.
+  if redis.call('PTTL', key) >= reset then
+    redis.call('SET', key, string.format('%d', new_tat), 'KEEPTTL')
+  else
+    redis.call('SET', key, string.format('%d', new_tat), 'PX', math.max(reset + window, MIN_TTL))
+  end
 end
 `,
 };

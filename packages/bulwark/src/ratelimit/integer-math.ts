@@ -1,32 +1,31 @@
 /**
- * Exact integer division for the algorithms. `Math.floor(a / b)` rounds the quotient to a double
- * first, so for large operands just below a multiple of `b` it can come out one too high; these
- * correct that. Operands stay below 2^53 (option bounds guarantee it), so the products are exact.
- * The Lua scripts use the same two functions (see {@link LUA_INTEGER_MATH}) so that Redis and the
- * memory store agree to the unit.
+ * Integer division for the algorithms. `Math.floor(a / b)` rounds the quotient to a double before
+ * flooring, but for integers with |a| + b < 2^53 the rounding can never reach the next integer
+ * (the gap to it is at least 1/b, more than half an ulp there), so the plain expression is exact.
+ * Option bounds keep every operand below 2^53 (time in µs, limit × window in ms). The Lua scripts
+ * use the same expressions (`floor(a / b)`, `-floor(-a / b)`), so Redis and the memory store agree
+ * to the unit; the property tests check it against exact BigInt arithmetic.
  */
 
-/** ⌊a / b⌋ for integers a, b with b > 0. */
+/** ⌊a / b⌋ for integers a, b with b > 0 and |a| + b < 2^53. */
 export function floorDiv(a: number, b: number): number {
-  let quotient = Math.floor(a / b);
-  if (quotient * b > a) quotient -= 1;
-  else if ((quotient + 1) * b <= a) quotient += 1;
-  return quotient;
+  return Math.floor(a / b);
 }
 
-/** ⌈a / b⌉ for integers a, b with b > 0. */
+/** ⌈a / b⌉ for integers a, b with b > 0 and |a| + b < 2^53. */
 export function ceilDiv(a: number, b: number): number {
-  return -floorDiv(-a, b);
+  return -Math.floor(-a / b);
 }
 
-/** The Lua twins of {@link floorDiv} and {@link ceilDiv}. */
+/**
+ * What every script starts with: `floor` as a local (a global lookup per use costs); the encoding
+ * of window counters: a count (below 2^30; limits are at most 10^8) and its window's number modulo
+ * 2^20 in one integer, below 2^50, exact in a Lua double and in Redis' INCRBY; and the shortest TTL
+ * given to a key. State is recognised by its window number or TAT, never by its TTL, which only
+ * cleans up: a TTL of a window more than needed, and at least 10 s, means Redis' clock and the
+ * callers' (with `clock: 'client'`) may drift apart without a count vanishing early.
+ */
 export const LUA_INTEGER_MATH = `
-local function floor_div(a, b)
-  local q = math.floor(a / b)
-  if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
-  return q
-end
-local function ceil_div(a, b)
-  return -floor_div(-a, b)
-end
+local floor = math.floor
+local COUNT_SPAN, WINDOW_TAGS, MIN_TTL = 1073741824, 1048576, 10000
 `;

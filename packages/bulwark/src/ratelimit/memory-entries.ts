@@ -230,9 +230,13 @@ export class ExpiryIndex {
   /** Files `index` under its current expiry (moving it if it changed second). */
   update(index: number): void {
     const arena = this.arena;
-    const slot = Math.floor((arena.expiresAt(index) - this.base) / EXPIRY_SLOT_MS);
-    const previous = arena.link(index, SLOT_PREVIOUS);
-    if (previous !== UNINDEXED && arena.link(index, SLOT) === slot) return;
+    const offset = arena.expiresAt(index) - this.base;
+    // Usually the expiry stays within its second: two multiplications rather than a division.
+    if (arena.link(index, SLOT_PREVIOUS) !== UNINDEXED) {
+      const current = arena.link(index, SLOT) * EXPIRY_SLOT_MS;
+      if (offset >= current && offset < current + EXPIRY_SLOT_MS) return;
+    }
+    const slot = Math.floor(offset / EXPIRY_SLOT_MS);
     this.remove(index);
     const head = this.slots.get(slot) ?? NONE;
     arena.setLink(index, SLOT, slot);

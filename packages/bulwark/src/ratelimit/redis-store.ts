@@ -59,8 +59,8 @@ export interface RedisRateLimitStore extends RateLimitStore {
   readonly client: RedisClient;
   /** The node (`host:port`) that holds `key`'s slot: the unit of a circuit breaker. */
   nodeFor(key: string): string;
-  /** The Redis key of `key` under `limit` (for operators and tests). */
-  redisKey(limit: LimitDefinition, key: string): string;
+  /** The Redis keys of `key` under `limit` (for operators and tests): one, or two for the sliding window and leases. */
+  redisKeys(limit: LimitDefinition, key: string): readonly string[];
   attempt(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision | StoreFailure>;
   attemptAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[] | StoreFailure>;
   attemptLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult | StoreFailure>;
@@ -145,8 +145,8 @@ class RedisStore implements RedisRateLimitStore {
     return this.runner.nodeFor(hashTagSafeKey(key));
   }
 
-  redisKey(limit: LimitDefinition, key: string): string {
-    return this.keyOf(limit, hashTagSafeKey(key));
+  redisKeys(limit: LimitDefinition, key: string): readonly string[] {
+    return this.keysOf(limit, hashTagSafeKey(key));
   }
 
   consume(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision> {
@@ -168,9 +168,10 @@ class RedisStore implements RedisRateLimitStore {
 
   attempt(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision | StoreFailure> {
     const tag = hashTagSafeKey(key);
-    const argv: (string | number)[] = [this.keyOf(limit, tag), this.nowArgument()];
+    const argv: (string | number)[] = [...this.keysOf(limit, tag), this.nowArgument()];
+    const numKeys = argv.length - 1;
     this.pushArguments(argv, limit, cost);
-    return this.runner.run(this.scriptFor(limit), 1, argv, tag).then((reply) => (reply instanceof StoreFailure ? reply : (this.decisions([limit], reply)[0] ?? malformed(key, this.runner))));
+    return this.runner.run(this.scriptFor(limit), numKeys, argv, tag).then((reply) => (reply instanceof StoreFailure ? reply : (this.decisions([limit], reply)[0] ?? malformed(key, this.runner))));
   }
 
   attemptAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[] | StoreFailure> {
@@ -179,12 +180,13 @@ class RedisStore implements RedisRateLimitStore {
     const keys: string[] = [];
     const args: (string | number)[] = [this.nowArgument()];
     const tag = hashTagSafeKey(first.key);
-    let script = this.scriptFor(first.limit);
+    // Several limits always go through the multi-limit script (one limit alone: the lean one).
+    const script = requests.length === 1 ? this.scriptFor(first.limit) : luaScripts().multi;
     for (const request of requests) {
       if (request.key !== first.key) throw new TypeError('every limit of a multi-limit check must use the same key');
-      keys.push(this.keyOf(request.limit, tag));
+      keys.push(...this.keysOf(request.limit, tag));
       this.pushArguments(args, request.limit, request.cost);
-      if (request.limit.algorithm !== first.limit.algorithm) script = luaScripts().mixed;
+      
     }
     const limits = requests.map((request) => request.limit);
     return this.runner.run(script, keys.length, [...keys, ...args], tag).then((reply) => {
@@ -197,8 +199,7 @@ class RedisStore implements RedisRateLimitStore {
   attemptLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult | StoreFailure> {
     const id = cost > 0 ? nextLeaseId() : '';
     const tag = hashTagSafeKey(key);
-    const base = this.keyOf(limit, tag);
-    const argv = [`${base}:s`, `${base}:n`, this.nowArgument(), limit.limit, limit.windowMs, cost, id];
+    const argv = [...this.keysOf(limit, tag), this.nowArgument(), limit.limit, limit.windowMs, cost, id];
     return this.runner.run(luaScripts().acquire, 2, argv, tag).then((reply) => {
       if (reply instanceof StoreFailure) return reply;
       const result = this.decisions([limit], reply)[0];
@@ -210,13 +211,11 @@ class RedisStore implements RedisRateLimitStore {
 
   attemptRelease(handle: LeaseHandle): Promise<boolean | StoreFailure> {
     const tag = hashTagSafeKey(handle.key);
-    const base = this.keyOf(handle.limit, tag);
-    return this.runner.run(luaScripts().release, 2, [`${base}:s`, `${base}:n`, handle.id], tag).then((reply) => (reply instanceof StoreFailure ? reply : reply === 1));
+    return this.runner.run(luaScripts().release, 2, [...this.keysOf(handle.limit, tag), handle.id], tag).then((reply) => (reply instanceof StoreFailure ? reply : reply === 1));
   }
 
   async reset(limit: LimitDefinition, key: string): Promise<void> {
-    const base = this.redisKey(limit, key);
-    const keys = limit.algorithm === 'concurrency' ? [`${base}:s`, `${base}:n`] : [base];
+    const keys = this.keysOf(limit, hashTagSafeKey(key));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`rate-limit store "${this.name}" did not answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
@@ -232,8 +231,17 @@ class RedisStore implements RedisRateLimitStore {
     return this.claims.claim(prefix, owner);
   }
 
-  private keyOf(limit: LimitDefinition, tag: string): string {
-    return `${this.options.namespace}{${tag}${this.parts(limit).suffix}`;
+  /** `bw:rl:{<key>}:<prefix>:<algorithm>`, with `:0`/`:1` (sliding window) or `:s`/`:n` (leases) appended. */
+  private keysOf(limit: LimitDefinition, tag: string): readonly string[] {
+    const base = `${this.options.namespace}{${tag}${this.parts(limit).suffix}`;
+    switch (limit.algorithm) {
+      case 'sliding-window':
+        return [`${base}:0`, `${base}:1`];
+      case 'concurrency':
+        return [`${base}:s`, `${base}:n`];
+      default:
+        return [base];
+    }
   }
 
   private nowArgument(): string | number {
@@ -263,7 +271,7 @@ class RedisStore implements RedisRateLimitStore {
     argv.push(cost, limit.blocking ? '1' : '0');
   }
 
-  /** The script's flat integer reply as decisions; an empty list when it does not have that shape. */
+  /** The script's flat integer reply (four per limit) as decisions; empty when it has another shape. */
   private decisions(limits: readonly LimitDefinition[], reply: unknown): RateLimitDecision[] {
     if (!Array.isArray(reply) || reply.length !== limits.length * RESULTS_PER_LIMIT) return [];
     const decisions: RateLimitDecision[] = [];

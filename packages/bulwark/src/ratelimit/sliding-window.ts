@@ -7,6 +7,10 @@
  * it is exact integer arithmetic: Redis and the memory store agree to the unit at every instant.
  * Option bounds keep limit·W below 2^53.
  *
+ * In Redis each window's count is one integer (window number modulo 2^20, times 2^30, plus the
+ * count) in one of two keys, by the window number's parity: the current and the previous window are
+ * read with one MGET, and a request adds to its window's key with INCRBY.
+ *
  * @see https://blog.cloudflare.com/counting-things-a-lot-of-different-things/
  */
 import { decision, STATE_A, STATE_B, STATE_C, STATE_EXPIRES_AT, type CounterAlgorithm, type StateRecords } from './algorithm.js';
@@ -52,21 +56,26 @@ function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs
 
 export const slidingWindow: CounterAlgorithm = {
   code: 's',
+  redisKeys: 2,
   luaName: 'sliding',
   evaluate,
   lua: `
-local function sliding_check(key, now_us, limit, window, burst, emission, cost)
-  local now = floor_div(now_us, 1000)
-  local start = floor_div(now, window) * window
+local function sliding_check(keys, k, now_us, limit, window, burst, emission, cost)
+  local now = floor(now_us / 1000)
+  local index = floor(now / window)
+  local start = index * window
   local elapsed = now - start
-  local v = redis.call('HMGET', key, 'w', 'c', 'p')
-  local w = tonumber(v[1])
-  local current, previous = 0, 0
-  if w == start then
-    current = tonumber(v[2]) or 0
-    previous = tonumber(v[3]) or 0
-  elseif w == start - window then
-    previous = tonumber(v[2]) or 0
+  local parity = index % 2
+  local tag = index % WINDOW_TAGS
+  local v = redis.call('MGET', keys[k + parity], keys[k + 1 - parity])
+  local stored_current, stored_previous = tonumber(v[1]), tonumber(v[2])
+  local current, previous, same = 0, 0, 0
+  if stored_current and floor(stored_current / COUNT_SPAN) == tag then
+    current = stored_current % COUNT_SPAN
+    same = 1
+  end
+  if stored_previous and floor(stored_previous / COUNT_SPAN) == (index - 1) % WINDOW_TAGS then
+    previous = stored_previous % COUNT_SPAN
   end
   local used = previous * (window - elapsed) + current * window
   local capacity = limit * window
@@ -74,22 +83,26 @@ local function sliding_check(key, now_us, limit, window, burst, emission, cost)
   if used + needed <= capacity then
     local reset = 0
     if current + cost > 0 then reset = window - elapsed + window elseif previous > 0 then reset = window - elapsed end
-    return { 1, floor_div(capacity - used - needed, window), reset, 0, start, current + cost, previous }
+    return 1, floor((capacity - used - needed) / window), reset, 0, tag, parity, same
   end
   local retry
   if current + cost <= limit then
-    retry = ceil_div((window - elapsed) * previous - (limit - current - cost) * window, previous)
+    retry = -floor(((limit - current - cost) * window - (window - elapsed) * previous) / previous)
   else
-    retry = window - elapsed + ceil_div(window * (current - limit + cost), current)
+    retry = window - elapsed - floor(window * (limit - current - cost) / current)
   end
   local reset = window - elapsed
   if current > 0 then reset = reset + window end
-  return { 0, math.max(0, floor_div(capacity - used, window)), reset, retry, start, current, previous }
+  return 0, math.max(0, floor((capacity - used) / window)), reset, retry, tag, parity, same
 end
-local function sliding_write(key, now_us, window, r)
-  local now = floor_div(now_us, 1000)
-  redis.call('HSET', key, 'w', string.format('%d', r[5]), 'c', string.format('%d', r[6]), 'p', string.format('%d', r[7]))
-  redis.call('PEXPIRE', key, r[5] + 2 * window - now)
+local function sliding_write(keys, k, now_us, window, cost, reset, tag, parity, same)
+  local key = keys[k + parity]
+  if same == 1 then
+    redis.call('INCRBY', key, cost)
+  else
+    -- A new window: its count starts here; the key lives through the next window, where it is "previous".
+    redis.call('SET', key, string.format('%d', tag * COUNT_SPAN + cost), 'PX', math.max(reset + window, MIN_TTL))
+  end
 end
 `,
 };

@@ -79,10 +79,14 @@ describe('Redis store on the shared Redis', () => {
 
   it('puts every key of one identity in one hash slot, with the identity as the hash tag', () => {
     const store = createRedisStore({ client, namespace: 'bw:rl:', registry: quiet() });
-    const keys = (['gcra', 'sliding-window', 'fixed-window', 'concurrency'] as const).map((algorithm, index) => store.redisKey(limitOf(algorithm, 5, 1000, { prefix: `p${index}` }), 'tenant-42'));
-    expect(keys[0]).toBe('bw:rl:{tenant-42}:p0:g');
+    const keys = (['gcra', 'sliding-window', 'fixed-window', 'concurrency'] as const).flatMap((algorithm, index) => store.redisKeys(limitOf(algorithm, 5, 1000, { prefix: `p${index}` }), 'tenant-42'));
+    expect(keys).toEqual(['bw:rl:{tenant-42}:p0:g', 'bw:rl:{tenant-42}:p1:s:0', 'bw:rl:{tenant-42}:p1:s:1', 'bw:rl:{tenant-42}:p2:f', 'bw:rl:{tenant-42}:p3:c:s', 'bw:rl:{tenant-42}:p3:c:n']);
     expect(new Set(keys.map((key) => calculateSlot(key))).size).toBe(1);
     expect(calculateSlot(keys[0]!)).toBe(calculateSlot('tenant-42'));
+    // A key with braces would move the hash tag: it is hashed, and its limits still share one slot.
+    const braced = (['gcra', 'sliding-window'] as const).flatMap((algorithm) => store.redisKeys(limitOf(algorithm, 5, 1000, { prefix: algorithm }), 'a}b{c'));
+    expect(braced[0]).toMatch(/^bw:rl:\{#[A-Za-z0-9_-]{43}\}:gcra:g$/);
+    expect(new Set(braced.map((key) => calculateSlot(key))).size).toBe(1);
   });
 
   it('batches many calls of one tick and answers each correctly, with and without batching', async () => {

@@ -31,8 +31,8 @@ export class FakeRemoteStore implements RedisRateLimitStore {
     return this.failingNodes.has('*') || this.failingNodes.has(this.nodeFor(key));
   }
 
-  redisKey(limit: LimitDefinition, key: string): string {
-    return `fake:{${key}}:${limit.prefix}`;
+  redisKeys(limit: LimitDefinition, key: string): readonly string[] {
+    return [`fake:{${key}}:${limit.prefix}`];
   }
 
   async attempt(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision | StoreFailure> {
