@@ -68,15 +68,16 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
 
     async validate(ref, input: ValidateInput): Promise<ValidateOutcome> {
       const { binding, policy } = input;
-      const reply = (await run('validate', [sessionKey(ref), ...lockKeys(ref)], ref.tag, input.now, [
-        ref.id,
-        input.idleMs,
-        ...bindingArgs(binding),
-        input.countMismatch ? packedPolicy(policy) : '',
-        input.touchMs,
-      ])) as Reply;
+      // The hot path has its own compact calling convention (see lua.ts): the previous lockout key
+      // only during a key rotation, base and id taken from the session key.
+      const keys = ref.previousLockId === ref.lockId ? [sessionKey(ref), lockKeys(ref)[0]] : [sessionKey(ref), ...lockKeys(ref)];
+      const argv = [...keys, input.now, input.idleMs, ...bindingArgs(binding), input.countMismatch ? packedPolicy(policy) : '', input.touchMs];
+      const reply = (await batcher.run(scripts.get('validate') as LoadedScript, argv, keys.length)) as Reply;
       const status = reply[0];
-      if (status === 'valid') return { kind: 'valid', record: record(reply, ref.id), viaPointer: Number(reply[12]) === 1 };
+      if (status === 'valid') {
+        const followed = String(reply[6] ?? '');
+        return { kind: 'valid', record: compactRecord(reply, followed === '' ? ref.id : followed), viaPointer: followed !== '' };
+      }
       if (status === 'ip_mismatch' || status === 'fingerprint_mismatch') return { kind: status, lockStarted: Number(reply[1]) === 1 };
       if (status === 'locked' || status === 'expired') return { kind: status };
       return { kind: 'not_found' };
@@ -155,12 +156,30 @@ function packedPolicy(policy: LockPolicy): string {
   return `${policy.threshold}:${policy.windowMs}:${policy.lockMs}:${policy.backoffFactor}:${policy.maxLockMs}:${policy.memoryMs}`;
 }
 
-/** A session record from a script's reply: status, id ('' for `askedFor`), v, t, u, c, is, ie, ae, d, pid, pu. */
-function record(reply: Reply, askedFor = ''): StoredSession {
+/** A session record from the validate script's compact reply: status, 'v:c:is:ie:ae:pu', t, u, d, pid, followed id. */
+function compactRecord(reply: Reply, id: string): StoredSession {
+  const [version = 0, createdAt = 0, issuedAt = 0, idleExpiresAt = 0, absoluteExpiresAt = 0, previousUntil = 0] = String(reply[1] ?? '').split(':').map(Number);
+  return {
+    id,
+    version,
+    tenant: String(reply[2] ?? ''),
+    userId: String(reply[3] ?? ''),
+    createdAt,
+    issuedAt,
+    idleExpiresAt,
+    absoluteExpiresAt,
+    data: String(reply[4] ?? ''),
+    previousId: String(reply[5] ?? ''),
+    previousUntil,
+  };
+}
+
+/** A session record from a script's reply: status, id, v, t, u, c, is, ie, ae, d, pid, pu. */
+function record(reply: Reply): StoredSession {
   const text = (index: number): string => String(reply[index] ?? '');
   const number = (index: number): number => Number(reply[index] ?? 0);
   return {
-    id: text(1) || askedFor,
+    id: text(1),
     version: number(2),
     tenant: text(3),
     userId: text(4),

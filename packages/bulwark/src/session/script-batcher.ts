@@ -22,6 +22,7 @@ type Argv = readonly (string | number)[];
 
 interface Pending {
   readonly script: LoadedScript;
+  readonly numKeys: number;
   readonly argv: Argv;
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: unknown) => void;
@@ -38,10 +39,13 @@ export class ScriptBatcher {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Runs `script` with `argv` (keys, then arguments). Rejects only with a {@link SessionStoreError}. */
-  run(script: LoadedScript, argv: Argv): Promise<unknown> {
+  /**
+   * Runs `script` with `argv` (`numKeys` keys, then arguments). Rejects only with a {@link SessionStoreError}.
+   * @param numKeys - @default script.keys
+   */
+  run(script: LoadedScript, argv: Argv, numKeys = script.keys): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ script, argv, resolve, reject, settled: false });
+      this.queue.push({ script, numKeys, argv, resolve, reject, settled: false });
       if (this.client.isCluster) {
         this.flush();
         return;
@@ -74,14 +78,14 @@ export class ScriptBatcher {
     };
     const [only] = batch;
     if (batch.length === 1 && only !== undefined) {
-      this.client.evalsha(only.script.sha, only.script.keys, ...only.argv).then(
+      this.client.evalsha(only.script.sha, only.numKeys, ...only.argv).then(
         (reply) => settle(only, { reply }),
         (error: unknown) => this.retryOnNoScript(only, error, settle),
       );
       return;
     }
     const pipeline = this.client.pipeline();
-    for (const call of batch) pipeline.evalsha(call.script.sha, call.script.keys, ...call.argv);
+    for (const call of batch) pipeline.evalsha(call.script.sha, call.numKeys, ...call.argv);
     pipeline.exec().then(
       (replies) => {
         batch.forEach((call, index) => {
@@ -102,7 +106,7 @@ export class ScriptBatcher {
       settle(call, storeError(error));
       return;
     }
-    this.client.eval(call.script.source, call.script.keys, ...call.argv).then(
+    this.client.eval(call.script.source, call.numKeys, ...call.argv).then(
       (reply) => settle(call, { reply }),
       (retryError: unknown) => settle(call, storeError(retryError)),
     );

@@ -135,51 +135,15 @@ export function createSessionHttp(options: SessionHttpOptions): SessionHttp {
     if (csrfCookie !== undefined) exchange.setCookie(csrfCookie);
   }
 
-  function handleFor(exchange: HttpExchange, initialToken: string, initialSession: Session, initialCsrf: string | undefined): SessionHandle {
-    let token = initialToken;
-    let session = initialSession;
-    let csrfToken = initialCsrf;
-    let destroyed = false;
-    const written = (result: SessionUpdateResult): SessionUpdateResult => {
-      if (result.ok) session = result.session;
-      return result;
-    };
-    return {
-      get session() {
-        return session;
-      },
-      get csrfToken() {
-        return csrfToken;
-      },
-      async update(data) {
-        return written(await store.update(token, { data, expectedVersion: session.version }));
-      },
-      async modify(change) {
-        return written(await store.modify(token, change));
-      },
-      async regenerate(regenerateOptions = {}) {
-        const result = await store.regenerate(token, {
-          context: contextOf(exchange),
-          data: regenerateOptions.data,
-          renewAbsoluteTimeout: regenerateOptions.renewAbsoluteTimeout,
-        });
-        if (result.ok) {
-          token = result.token;
-          session = result.session;
-          exchange.setCookie(serializeCookie(name, token, cookieOptions));
-          csrfToken = sendCsrf(exchange, session);
-        }
-        return result;
-      },
-      async destroy() {
-        if (destroyed) return;
-        destroyed = true;
-        await store.revoke(token);
-        clearCookies(exchange);
-        csrfToken = undefined;
-      },
-    };
-  }
+  const layer: Layer = {
+    store,
+    contextOf,
+    sendSessionCookie: (exchange, token) => exchange.setCookie(serializeCookie(name, token, cookieOptions)),
+    sendCsrf,
+    clearCookies,
+  };
+  const handleFor = (exchange: HttpExchange, token: string, session: Session, csrfToken: string | undefined): SessionHandle =>
+    new RequestSession(layer, exchange, token, session, csrfToken);
 
   return {
     store,
@@ -209,7 +173,7 @@ export function createSessionHttp(options: SessionHttpOptions): SessionHttp {
           current = renewal.token;
           session = renewal.session;
           renewed = true;
-          exchange.setCookie(serializeCookie(name, current, cookieOptions));
+          layer.sendSessionCookie(exchange, current);
         }
       }
       let csrfToken: string | undefined;
@@ -227,7 +191,7 @@ export function createSessionHttp(options: SessionHttpOptions): SessionHttp {
       if (!created.ok) return created;
       // Whatever id the browser held before (possibly one planted by an attacker) is gone.
       if (previous !== undefined && previous !== '') await store.revoke(previous);
-      exchange.setCookie(serializeCookie(name, created.token, cookieOptions));
+      layer.sendSessionCookie(exchange, created.token);
       exchange.vary(['Cookie']);
       return { ok: true, handle: handleFor(exchange, created.token, created.session, sendCsrf(exchange, created.session)) };
     },
@@ -241,4 +205,81 @@ export function createSessionHttp(options: SessionHttpOptions): SessionHttp {
       return { ok: true };
     },
   };
+}
+
+/** What a {@link RequestSession} needs from its layer. */
+interface Layer {
+  readonly store: SecureSessionStore;
+  contextOf(exchange: Pick<HttpExchange, 'headers' | 'remoteAddress'>): SessionRequestContext;
+  sendSessionCookie(exchange: HttpExchange, token: string): void;
+  sendCsrf(exchange: HttpExchange, session: Session): string | undefined;
+  clearCookies(exchange: HttpExchange): void;
+}
+
+/**
+ * The session of one request. A class rather than an object of closures: one is made for every
+ * request with a session, and its methods are shared on the prototype. The cookie value lives in a
+ * private field, out of reach of logging and serialisation.
+ */
+class RequestSession implements SessionHandle {
+  #token: string;
+  #session: Session;
+  #csrfToken: string | undefined;
+  #destroyed = false;
+
+  constructor(
+    private readonly layer: Layer,
+    private readonly exchange: HttpExchange,
+    token: string,
+    session: Session,
+    csrfToken: string | undefined,
+  ) {
+    this.#token = token;
+    this.#session = session;
+    this.#csrfToken = csrfToken;
+  }
+
+  get session(): Session {
+    return this.#session;
+  }
+
+  get csrfToken(): string | undefined {
+    return this.#csrfToken;
+  }
+
+  async update(data: SessionData): Promise<SessionUpdateResult> {
+    return this.#written(await this.layer.store.update(this.#token, { data, expectedVersion: this.#session.version }));
+  }
+
+  async modify(change: (data: SessionData) => SessionData): Promise<SessionUpdateResult> {
+    return this.#written(await this.layer.store.modify(this.#token, change));
+  }
+
+  async regenerate(options: { readonly data?: SessionData; readonly renewAbsoluteTimeout?: boolean } = {}): Promise<SessionRotateResult> {
+    const result = await this.layer.store.regenerate(this.#token, {
+      context: this.layer.contextOf(this.exchange),
+      data: options.data,
+      renewAbsoluteTimeout: options.renewAbsoluteTimeout,
+    });
+    if (result.ok) {
+      this.#token = result.token;
+      this.#session = result.session;
+      this.layer.sendSessionCookie(this.exchange, result.token);
+      this.#csrfToken = this.layer.sendCsrf(this.exchange, result.session);
+    }
+    return result;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    await this.layer.store.revoke(this.#token);
+    this.layer.clearCookies(this.exchange);
+    this.#csrfToken = undefined;
+  }
+
+  #written(result: SessionUpdateResult): SessionUpdateResult {
+    if (result.ok) this.#session = result.session;
+    return result;
+  }
 }
