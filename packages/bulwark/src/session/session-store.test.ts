@@ -155,20 +155,47 @@ describe('Redis session store: failures', () => {
     expect(refusals).toBe(2);
   });
 
+  it('reloads its scripts when a pipelined batch is answered NOSCRIPT', async () => {
+    // Every EVALSHA goes out with a hash Redis cannot know, as after a SCRIPT FLUSH (which the shared Redis must not get).
+    const unknown = '0'.repeat(40);
+    const forgetful = new Proxy(redis, {
+      get(target, property, receiver) {
+        if (property === 'evalsha') return (_sha: string, ...rest: (string | number)[]) => target.evalsha(unknown, ...(rest as [number, ...string[]]));
+        if (property === 'pipeline') {
+          return () => {
+            const pipeline = target.pipeline();
+            const evalsha = pipeline.evalsha.bind(pipeline);
+            return Object.assign(pipeline, { evalsha: (_sha: string, ...rest: (string | number)[]) => evalsha(unknown, ...(rest as [number, ...string[]])) });
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = createRedisSessionStore({ client: forgetful, keyring, registry, keyPrefix: `${runPrefix}noscript-batch:` });
+    const created = await store.create({ tenant: 'acme', userId: 'erin', context });
+    if (!created.ok) throw new Error('create failed');
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.validate(created.token, context)));
+    expect(results.every((result) => result.valid)).toBe(true);
+  });
+
   it('fails with a SessionStoreError (timeout) when Redis does not answer in time', async () => {
     vi.useFakeTimers();
     const hung = new Proxy(redis, {
       get(target, property, receiver) {
         if (property === 'evalsha') return () => new Promise(() => undefined);
+        if (property === 'pipeline') return () => ({ evalsha: () => undefined, exec: () => new Promise(() => undefined) });
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
     const store = createRedisSessionStore({ client: hung, keyring, registry, keyPrefix: `${runPrefix}hung:`, timeoutMs: 250 });
-    const pending = store.validate(`${'A'.repeat(22)}.${'B'.repeat(43)}`, context);
-    const outcome = expect(pending).rejects.toSatisfy((error: unknown) => isSessionStoreError(error) && error.kind === 'timeout');
+    const token = `${'A'.repeat(22)}.${'B'.repeat(43)}`;
+    // Calls sent together in one pipeline: every one fails at the deadline, none hangs.
+    const pending = [0, 1, 2].map(() => store.validate(token, context));
+    const outcomes = pending.map((call) => expect(call).rejects.toSatisfy((error: unknown) => isSessionStoreError(error) && error.kind === 'timeout'));
     await vi.advanceTimersByTimeAsync(250);
-    await outcome;
+    await Promise.all(outcomes);
   });
 
   it('fails with a SessionStoreError (unavailable) when Redis cannot be reached, and never on a garbage cookie', async () => {
@@ -176,9 +203,10 @@ describe('Redis session store: failures', () => {
     const store = createRedisSessionStore({ client: down, keyring, registry, keyPrefix: `${runPrefix}down:` });
     // A malformed cookie is answered without asking Redis at all.
     expect(await store.validate('garbage', context)).toEqual({ valid: false, reason: 'not_found' });
-    await expect(store.validate(`${'A'.repeat(22)}.${'B'.repeat(43)}`, context)).rejects.toSatisfy(
-      (error: unknown) => isSessionStoreError(error) && error.kind === 'unavailable',
-    );
+    const token = `${'A'.repeat(22)}.${'B'.repeat(43)}`;
+    for (const call of [store.validate(token, context), store.validate(token, context), store.validate(token, context)]) {
+      await expect(call).rejects.toSatisfy((error: unknown) => isSessionStoreError(error) && error.kind === 'unavailable');
+    }
     down.disconnect();
   });
 });
