@@ -15,6 +15,7 @@ import {
   type ReplayStore,
   type RevocationBus,
 } from 'bulwark/auth';
+import { watchAuditChain } from './audit-watch.js';
 import { auditChainKeys, createMemoryAuditLog, createSqlAuditLog, type AuditLog } from 'bulwark/audit';
 import { createKeyring, parseMasterKey, type Keyring } from 'bulwark/crypto';
 import { createRedactor, type LoggerLike } from 'bulwark/observability';
@@ -98,6 +99,8 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     const auditOptions = { ...auditChainKeys(keyring), redact: createRedactor(), registry, logger };
     const keyStore = database === undefined ? createMemoryKeyStore({ pepper, encryptor: keyring }) : createSqlKeyStore({ sql: database, pepper, encryptor: keyring });
     const audit = database === undefined ? createMemoryAuditLog(auditOptions) : createSqlAuditLog({ sql: database, ...auditOptions });
+    const stopAuditWatch = watchAuditChain(audit, logger);
+    closers.unshift(async () => stopAuditWatch());
 
     let redis: Redis | undefined;
     let revocation: RevocationBus;

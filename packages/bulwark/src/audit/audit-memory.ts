@@ -64,7 +64,7 @@ export function createMemoryAuditLog(options: MemoryAuditLogOptions): AuditLog {
               .slice(0, limit),
         },
         resolved.verifyKeys,
-      );
+      ).then(metrics.verified);
     },
 
     async query(query) {

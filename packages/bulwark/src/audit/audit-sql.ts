@@ -97,7 +97,7 @@ export function createSqlAuditLog(options: SqlAuditLogOptions): SqlAuditLog {
           },
         },
         resolved.verifyKeys,
-      );
+      ).then(metrics.verified);
     },
 
     async query(query) {

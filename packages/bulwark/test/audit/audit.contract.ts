@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import type { AuditLog, AuditLogOptions } from '../../src/audit/audit-log.js';
 import { AUDIT_GENESIS_HASH } from '../../src/audit/audit-entry.js';
 
@@ -82,6 +83,18 @@ export function auditContract(name: string, harness: () => AuditHarness): void {
       await appendThree(audit);
       await h.tamper.setAction(2, 'api_key.list');
       expect(await audit.verify()).toEqual({ ok: false, brokenAt: 2, reason: 'hash_mismatch' });
+    });
+
+    it('reports the result of every verification in audit_chain_valid', async () => {
+      const registry = new Registry();
+      const audit = log({ registry });
+      const chainValid = async (): Promise<number | undefined> => (await registry.getSingleMetric('audit_chain_valid')?.get())?.values[0]?.value;
+      await appendThree(audit);
+      await audit.verify();
+      expect(await chainValid()).toBe(1);
+      await h.tamper.setAction(2, 'api_key.list');
+      await audit.verify();
+      expect(await chainValid()).toBe(0);
     });
 
     it('names an entry whose input was edited', async () => {
