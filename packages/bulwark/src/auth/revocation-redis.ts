@@ -113,7 +113,9 @@ export function createRevocationBus(options: RedisRevocationBusOptions): Revocat
   subscriber.on('message', onMessage);
   subscriber.on('ready', onReady);
   subscriber.on('error', onError);
-  trySubscribe();
+  // A connection that is still connecting would refuse SUBSCRIBE (no offline queue) and log a false
+  // warning: its 'ready' event subscribes instead.
+  if (subscriber.status === 'ready') trySubscribe();
 
   return {
     async publish(keyIds) {
@@ -132,11 +134,15 @@ export function createRevocationBus(options: RedisRevocationBusOptions): Revocat
       subscriber.off('message', onMessage);
       subscriber.off('ready', onReady);
       if (ownsSubscriber) {
-        await subscriber.quit().catch(() => subscriber.disconnect());
+        // Our own connection keeps its error listener: while it is torn down (or still reconnecting
+        // to a Redis that is down) ioredis may emit one more 'error', which without a listener
+        // would print as an unhandled error event.
+        if (subscriber.status === 'ready') await subscriber.quit().catch(() => subscriber.disconnect());
+        else subscriber.disconnect();
       } else {
         await subscriber.unsubscribe(channel).catch(() => undefined);
+        subscriber.off('error', onError);
       }
-      subscriber.off('error', onError);
     },
   };
 }

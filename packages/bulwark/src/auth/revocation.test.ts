@@ -46,6 +46,20 @@ describe('createMemoryRevocationBus', () => {
   });
 });
 
+describe('createRevocationBus start-up and shutdown', () => {
+  it('subscribes once its connection is ready, without a warning, when created while still connecting', async () => {
+    const warnings: unknown[] = [];
+    const logger = { error: () => undefined, warn: (object: object) => warnings.push(object), info: () => undefined, debug: () => undefined };
+    // No offline queue, as the gateway configures it: a SUBSCRIBE sent while connecting is refused.
+    const redis = new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    const created = createRevocationBus({ redis, channel: `bulwark:test:revocations:${randomBytes(6).toString('hex')}`, logger });
+    await created.ready;
+    expect(warnings).toEqual([]);
+    await created.close();
+    redis.disconnect();
+  });
+});
+
 describe('createRevocationBus (Redis pub/sub)', () => {
   const channel = `bulwark:test:revocations:${randomBytes(6).toString('hex')}`;
   const connections: Redis[] = [];
