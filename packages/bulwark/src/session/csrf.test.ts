@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import { createKeyring, generateMasterKey, parseMasterKey } from '../crypto/index.js';
 import { createMetricsRegistry } from '../observability/metrics-registry.js';
-import { createCsrfProtection } from './csrf.js';
+import { createCsrfProtection, csrfSecrets } from './csrf.js';
 import type { CsrfOptions } from './csrf.js';
 import type { HeaderBag } from './types.js';
 
@@ -126,6 +127,14 @@ describe('CSRF token layer', () => {
     const old = csrf.issueToken('O'.repeat(43));
     expect(csrf.verifyToken(old, { id: 'N'.repeat(43), previousId: 'O'.repeat(43) })).toBe(true);
     expect(csrf.verifyToken(old, { id: 'N'.repeat(43) })).toBe(false);
+  });
+
+  it('takes its secrets from the keyring, the previous master key’s during a rotation', () => {
+    const previous = parseMasterKey(generateMasterKey());
+    const before = make({ secrets: csrfSecrets(createKeyring({ current: previous })), cookie: false });
+    const during = createKeyring({ current: parseMasterKey(generateMasterKey()), previous });
+    expect(csrfSecrets(during)).toHaveLength(2);
+    expect(make({ secrets: csrfSecrets(during), cookie: false }).verifyToken(before.issueToken(session.id), session)).toBe(true);
   });
 
   it('rotates secrets: the first signs, every listed one verifies', () => {

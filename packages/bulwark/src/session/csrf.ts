@@ -8,6 +8,7 @@
  * A report-only mode logs and counts what would be refused, for rollout.
  */
 import type { Registry } from 'prom-client';
+import type { Keyring } from '../crypto/keyring.js';
 import { safeEqual } from '../auth/safe-equal.js';
 import type { LoggerLike } from '../observability/logger-like.js';
 import { silentLogger } from '../observability/logger-like.js';
@@ -33,7 +34,7 @@ export type CsrfFailure = 'cross_site' | 'missing' | 'invalid';
 export interface CsrfOptions {
   /**
    * HMAC secrets for the tokens, each ≥ 32 bytes: the first signs, all verify (rotation). From the
-   * keyring: `[keyring.subkey('csrf'), keyring.previousSubkey('csrf')]` without the undefined.
+   * keyring: {@link csrfSecrets}`(keyring)`.
    */
   readonly secrets: readonly Buffer[];
   /** Other origins allowed to send unsafe requests (`https://admin.example.com`). @default [] */
@@ -107,12 +108,24 @@ export interface CsrfProtection {
 }
 
 /**
+ * The CSRF secrets from a keyring: the `csrf` subkey of the current master key, then the previous
+ * key's during a rotation (tokens issued before it still verify).
+ *
+ * @example
+ * const csrf = createCsrfProtection({ secrets: csrfSecrets(keyring) });
+ */
+export function csrfSecrets(keyring: Keyring): Buffer[] {
+  const previous = keyring.previousSubkey('csrf');
+  return previous === undefined ? [keyring.subkey('csrf')] : [keyring.subkey('csrf'), previous];
+}
+
+/**
  * Creates the CSRF protection. Use it through the Express or Fastify adapter (`csrfProtection`),
  * with the session adapters issuing the token.
  *
  * @throws TypeError naming the option when one is invalid.
  * @example
- * const csrf = createCsrfProtection({ secrets: [keyring.subkey('csrf')], trustedOrigins: ['https://admin.example.com'] });
+ * const csrf = createCsrfProtection({ secrets: csrfSecrets(keyring), trustedOrigins: ['https://admin.example.com'] });
  * csrf.check({ method: 'POST', headers: req.headers, body: req.body }, { id: session.id }); // { ok: true } or { ok: false, reason }
  */
 export function createCsrfProtection(options: CsrfOptions): CsrfProtection {

@@ -30,7 +30,7 @@ export { createSessionHttp } from './session-http.js';
 export type { SessionHttp, SessionHttpOptions, HttpExchange, SessionHandle, SessionLoad, SessionStartResult } from './session-http.js';
 export { createSessionPort } from './session-port.js';
 export type { SessionPort, SessionPortOptions, SessionPortVerdict, PortRequest } from './session-port.js';
-export { createCsrfProtection } from './csrf.js';
+export { createCsrfProtection, csrfSecrets } from './csrf.js';
 export type { CsrfProtection, CsrfOptions, CsrfMode, CsrfFailure, CsrfDecision, CsrfRequest, CsrfBinding } from './csrf.js';
 export { serializeCookie, clearedCookie, readCookie, cookieName, resolveCookieOptions, MAX_COOKIE_BYTES } from './cookie.js';
 export type { CookieOptions, ResolvedCookieOptions, SameSite } from './cookie.js';
