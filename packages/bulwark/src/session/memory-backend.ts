@@ -6,17 +6,16 @@
  * Bounded: at most `maxSessions` records (the least recently used goes first) and `maxLockouts`
  * lockout records (the oldest goes first); expired entries are removed when next touched. No timers.
  */
-import { MAX_POINTER_HOPS, lockDurationMs } from './backend.js';
+import { MAX_POINTER_HOPS } from './backend.js';
 import type {
   Binding,
-  LockOutcome,
-  LockPolicy,
   Missing,
   SessionBackend,
   SessionRef,
   StoredSession,
   UserRef,
 } from './backend.js';
+import { MemoryLockouts } from './memory-lockouts.js';
 
 interface LiveRecord {
   readonly kind: 'session';
@@ -44,15 +43,6 @@ interface PointerRecord {
   readonly until: number;
 }
 
-interface LockRecord {
-  failures: number;
-  windowStart: number;
-  lockedUntil: number;
-  strikes: number;
-  lastStrike: number;
-  keepUntil: number;
-}
-
 type Resolved = { readonly record: LiveRecord; readonly id: string; readonly viaPointer: boolean } | Missing;
 
 export interface MemoryBackendOptions {
@@ -64,11 +54,10 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
   const records = new Map<string, LiveRecord | PointerRecord>();
   /** Per user tag: session id → absolute expiry. */
   const indexes = new Map<string, Map<string, number>>();
-  const locks = new Map<string, LockRecord>();
+  const lockouts = new MemoryLockouts(options.maxLockouts);
+  const isLocked = (user: UserRef, now: number): boolean => lockouts.lockedUntil(user, now) > now;
 
   const keyOf = (tag: string, id: string): string => `${tag}:${id}`;
-  const lockKeyOf = (user: UserRef): string => `${user.tag}:${user.lockId}`;
-  const previousLockKeyOf = (user: UserRef): string => `${user.tag}:${user.previousLockId}`;
 
   function put(tag: string, id: string, record: LiveRecord | PointerRecord): void {
     const key = keyOf(tag, id);
@@ -96,7 +85,7 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
     if (record.previousId !== '') records.delete(keyOf(tag, record.previousId));
   }
 
-  function resolve(tag: string, start: string, now: number): Resolved | { readonly kind: 'expired_pointer' } {
+  function resolve(tag: string, start: string, now: number): Resolved {
     let id = start;
     for (let hop = 0; hop < MAX_POINTER_HOPS; hop += 1) {
       const record = records.get(keyOf(tag, id));
@@ -137,49 +126,6 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
       previousId: honoursPrevious ? record.previousId : '',
       previousUntil: honoursPrevious ? record.previousUntil : 0,
     };
-  }
-
-  function lockRecord(key: string, now: number): LockRecord | undefined {
-    const record = locks.get(key);
-    if (record !== undefined && now >= record.keepUntil) {
-      locks.delete(key);
-      return undefined;
-    }
-    return record;
-  }
-
-  /** The later end of the current and the previous key's lock (0 when none). */
-  const lockedUntil = (user: UserRef, now: number): number =>
-    Math.max(lockRecord(lockKeyOf(user), now)?.lockedUntil ?? 0, lockRecord(previousLockKeyOf(user), now)?.lockedUntil ?? 0);
-  const isLocked = (user: UserRef, now: number): boolean => lockedUntil(user, now) > now;
-
-  function fail(user: UserRef, now: number, policy: LockPolicy): LockOutcome {
-    const previous = lockRecord(previousLockKeyOf(user), now);
-    if (previous !== undefined && previous.lockedUntil > now) return { locked: true, lockedUntil: previous.lockedUntil, failures: 0, lockStarted: false };
-    const existing = lockRecord(lockKeyOf(user), now);
-    if (existing !== undefined && existing.lockedUntil > now) return { locked: true, lockedUntil: existing.lockedUntil, failures: 0, lockStarted: false };
-    const record: LockRecord = existing ?? { failures: 0, windowStart: now, lockedUntil: 0, strikes: 0, lastStrike: 0, keepUntil: 0 };
-    if (record.failures === 0 || now - record.windowStart >= policy.windowMs) {
-      record.failures = 0;
-      record.windowStart = now;
-    }
-    record.failures += 1;
-    let lockStarted = false;
-    if (record.failures >= policy.threshold) {
-      if (record.strikes > 0 && now - record.lastStrike >= policy.memoryMs) record.strikes = 0;
-      record.lockedUntil = now + lockDurationMs(policy, record.strikes);
-      record.strikes += 1;
-      record.lastStrike = now;
-      record.failures = 0;
-      record.windowStart = now;
-      lockStarted = true;
-    }
-    record.keepUntil = Math.max(record.windowStart + policy.windowMs, record.lockedUntil, record.strikes > 0 ? record.lastStrike + policy.memoryMs : 0);
-    const key = lockKeyOf(user);
-    locks.delete(key);
-    locks.set(key, record);
-    while (locks.size > options.maxLockouts) locks.delete(locks.keys().next().value as string);
-    return { locked: lockStarted, lockedUntil: record.lockedUntil, failures: record.failures, lockStarted };
   }
 
   function rebind(record: LiveRecord, binding: Binding): void {
@@ -268,7 +214,7 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
         }
       }
       if (mismatch !== undefined) {
-        const lockStarted = input.countMismatch ? fail(ref, now, input.policy).lockStarted : false;
+        const lockStarted = input.countMismatch ? lockouts.fail(ref, now, input.policy).lockStarted : false;
         return { kind: mismatch, lockStarted };
       }
       ipUpdate?.();
@@ -360,8 +306,7 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
     async deleteUser(user) {
       const count = revokeAll(user, undefined);
       indexes.delete(user.tag);
-      locks.delete(lockKeyOf(user));
-      locks.delete(previousLockKeyOf(user));
+      lockouts.reset(user, true);
       return count;
     },
 
@@ -378,25 +323,15 @@ export function createMemoryBackend(options: MemoryBackendOptions): SessionBacke
     },
 
     async lockFail(user, now, policy) {
-      const outcome = fail(user, now, policy);
-      return { ...outcome, locked: outcome.lockedUntil > now };
+      return lockouts.fail(user, now, policy);
     },
 
     async lockStatus(user, now, policy) {
-      const record = lockRecord(lockKeyOf(user), now);
-      const until = lockedUntil(user, now);
-      const failures = record === undefined || until > now || now - record.windowStart >= policy.windowMs ? 0 : record.failures;
-      return { locked: until > now, lockedUntil: until, failures, lockStarted: false };
+      return lockouts.status(user, now, policy);
     },
 
     async lockReset(user, unlock) {
-      for (const key of [lockKeyOf(user), previousLockKeyOf(user)]) {
-        if (unlock) locks.delete(key);
-        else {
-          const record = locks.get(key);
-          if (record !== undefined) record.failures = 0;
-        }
-      }
+      lockouts.reset(user, unlock);
     },
   };
 
