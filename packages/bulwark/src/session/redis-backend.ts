@@ -39,13 +39,16 @@ export function createRedisBackend(options: RedisBackendOptions): SessionBackend
   }
 
   const base = (tag: string): string => `${keyPrefix}{${tag}}:`;
+  // ioredis adds its own `keyPrefix` option to declared keys only; keys the scripts build from the
+  // base they are given must carry it too.
+  const clientPrefix = (client.options as { readonly keyPrefix?: string } | undefined)?.keyPrefix ?? '';
   const sessionKey = (ref: SessionRef): string => `${base(ref.tag)}s:${ref.id}`;
   const lockKeys = (user: UserRef): [string, string] => [`${base(user.tag)}l:${user.lockId}`, `${base(user.tag)}l:${user.previousLockId}`];
   const indexKey = (user: UserRef): string => `${base(user.tag)}i`;
 
   const batcher = new ScriptBatcher(client, timeoutMs);
   const run = (name: SessionScriptName, keys: readonly string[], tag: string, now: number, args: readonly (string | number)[]): Promise<unknown> =>
-    batcher.run(scripts.get(name) as LoadedScript, [...keys, base(tag), now, ...args]);
+    batcher.run(scripts.get(name) as LoadedScript, [...keys, `${clientPrefix}${base(tag)}`, now, ...args]);
 
   return {
     async create(ref, input: CreateInput) {

@@ -130,6 +130,30 @@ describe('Redis session store: what is stored', () => {
   });
 });
 
+describe('Redis session store: an ioredis client with its own keyPrefix', () => {
+  it('keeps every key, including those the scripts build, under the client’s prefix', async () => {
+    const clientPrefix = `${runPrefix}client:`;
+    const prefixed = new Redis({ host: '127.0.0.1', port: 6379, keyPrefix: clientPrefix, maxRetriesPerRequest: 1 });
+    try {
+      const keyPrefix = `${runPrefix}inner:`;
+      const store = createRedisSessionStore({ client: prefixed, keyring, registry, keyPrefix, renewalIntervalMs: 1000 });
+      const subject = { tenant: 'acme', userId: 'grace' };
+      const created = await store.create({ ...subject, context });
+      if (!created.ok) throw new Error('create failed');
+      const renewed = await store.renew(created.token, context);
+      expect((await store.validate(created.token, context)).valid).toBe(true);
+      expect(await store.list(subject)).toHaveLength(1);
+      expect(await store.revokeAll(subject)).toBe(1);
+      expect(renewed.ok && (await store.validate(renewed.token, context)).valid).toBe(false);
+      expect((await keysUnder(clientPrefix)).filter((key) => key.includes(':s:'))).toEqual([]);
+      // Nothing was written outside the client's prefix.
+      expect(await keysUnder(keyPrefix)).toEqual([]);
+    } finally {
+      prefixed.disconnect();
+    }
+  });
+});
+
 describe('Redis session store: failures', () => {
   afterEach(() => {
     vi.useRealTimers();
