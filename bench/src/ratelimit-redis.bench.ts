@@ -132,7 +132,7 @@ for (const autoPipelining of [false, true]) {
 }
 
 const best = new Map<string, Result>();
-for (const [name, decide] of Object.entries(tasks)) await closedLoop(decide, WARMUP_MS, false);
+for (const decide of Object.values(tasks)) await closedLoop(decide, WARMUP_MS, false);
 for (let round = 0; round < ROUNDS; round += 1) {
   for (const [name, decide] of Object.entries(tasks)) {
     const run = await closedLoop(decide, MEASURE_MS, true);
@@ -143,18 +143,22 @@ for (let round = 0; round < ROUNDS; round += 1) {
   }
 }
 
-// The ceiling: redis-benchmark running the same GCRA script with EVALSHA, 50 connections, -P 16.
+// The ceilings: redis-benchmark with EVALSHA, 50 connections, 16 commands per pipeline — Redis alone,
+// no Node client. One runs Bulwark's GCRA script with one decision per call; the other a minimal
+// counter script (INCR, PEXPIRE on the first hit), the kind the peers run.
 const loader = await client(port);
 const { luaScripts } = await import('../../packages/bulwark/src/ratelimit/lua-scripts.js');
-const sha = (await loader.script('LOAD', luaScripts().byAlgorithm.gcra.source)) as string;
+const gcraSha = (await loader.script('LOAD', luaScripts().byAlgorithm.gcra.source)) as string;
+const counterSha = (await loader.script('LOAD', "local v = redis.call('INCR', KEYS[1]) if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return v")) as string;
 loader.disconnect();
 const emissionUs = Math.ceil((WINDOW_MS * 1000) / LIMIT);
-const benchmark = spawnSync(
-  'redis-benchmark',
-  ['-p', String(port), '-q', '-n', '2000000', '-c', '50', '-P', '16', '-r', String(KEYS), 'EVALSHA', sha, '1', 'bw:rl:{user-__rand_int__}:ceiling:g', '', 'g', String(LIMIT), String(WINDOW_MS), String(LIMIT), String(emissionUs), '1', '1'],
-  { encoding: 'utf8', timeout: 120_000 },
-);
-const ceiling = Number(/([\d.]+) requests per second/.exec(benchmark.stdout)?.[1] ?? Number.NaN);
+function redisBenchmark(args: readonly string[]): number {
+  const run = spawnSync('redis-benchmark', ['-p', String(port), '-q', '-n', '1000000', '-c', '50', '-P', '16', '-r', String(KEYS), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return Number(/([\d.]+) requests per second/.exec(run.stdout)?.[1] ?? Number.NaN);
+}
+// One GCRA decision per call: KEYS[1], time from TIME, one limit (g, limit, window, burst, emission, blocking), reference 0 × 2^27 + cost 1.
+const gcraCeiling = redisBenchmark(['EVALSHA', gcraSha, '1', 'bw:rl:{user-__rand_int__}:ceiling:g', '', '1', 'g', String(LIMIT), String(WINDOW_MS), String(LIMIT), String(emissionUs), '1', '1']);
+const ceiling = redisBenchmark(['EVALSHA', counterSha, '1', 'ceiling:{user-__rand_int__}', String(WINDOW_MS)]);
 server.kill('SIGKILL');
 
 const rows = [...best.values()];
@@ -168,7 +172,8 @@ const lines = ['| task | decisions/s | ratio vs best peer | p50 ms | p99 ms | of
 for (const row of rows) {
   lines.push(`| ${row.name} | ${formatOps(row.opsPerSecond)} | ${(row.opsPerSecond / bestPeer.opsPerSecond).toFixed(2)}x | ${row.p50Ms.toFixed(2)} | ${row.p99Ms.toFixed(2)} | ${((100 * row.opsPerSecond) / ceiling).toFixed(0)} % |`);
 }
-lines.push(`| redis-benchmark EVALSHA -P 16 -c 50 (ceiling) | ${formatOps(ceiling)} |  |  |  | 100 % |`);
+lines.push(`| ceiling: redis-benchmark EVALSHA counter script -P 16 -c 50 | ${formatOps(ceiling)} |  |  |  | 100 % |`);
+lines.push(`| redis-benchmark EVALSHA Bulwark GCRA script, 1 decision per call, -P 16 -c 50 | ${formatOps(gcraCeiling)} |  |  |  | ${((100 * gcraCeiling) / ceiling).toFixed(0)} % |`);
 
 console.log(`## Rate limiting on Redis: Bulwark vs rate-limiter-flexible and express-rate-limit
 
@@ -178,7 +183,10 @@ ${IN_FLIGHT} decisions in flight from one process (closed loop, ${KEYS.toLocaleS
 redis-server on the same machine; best of ${ROUNDS} rounds of ${MEASURE_MS / 1000} s per task. Bulwark runs GCRA with Redis \`TIME\`;
 rate-limiter-flexible its fixed-window Lua; rate-limit-redis its increment script (both EVALSHA). Latency is per
 decision, from the call to its answer. The ceiling is \`redis-benchmark\` running Bulwark's GCRA script with
-EVALSHA, 50 connections, 16 commands per pipeline: Redis alone, no Node client.
+EVALSHA, 50 connections, 16 commands per pipeline: Redis alone, no Node client, running a minimal counter script
+(INCR, PEXPIRE on the first hit); Bulwark's own GCRA script with one decision per call is shown beside it. Bulwark sends
+the decisions of one event-loop tick as one EVALSHA (up to 128 decisions), so it can pass the one-decision-per-call
+figure.
 
 ${lines.join('\n')}
 

@@ -1,8 +1,8 @@
 /**
- * The Lua scripts the Redis store runs: one per algorithm (one limit per call, the common case,
- * kept lean), one for several limits decided together (any mix of algorithms), and the two lease
- * scripts. Each algorithm's check/write pair is defined once (in its own file) and composed here,
- * so the per-algorithm scripts and the multi-limit one cannot disagree.
+ * The Lua scripts the Redis store runs: one per algorithm, one for multi-limit decisions that mix
+ * algorithms, and the two lease scripts. Each algorithm's check/write pair is defined once (in its
+ * own file) and composed here with one driver, so the scripts cannot disagree. Every decision
+ * script evaluates a batch of decisions (see {@link decisionScript}).
  *
  * Every key a script touches is passed in KEYS, and all keys of one call share a hash tag, so the
  * scripts run unchanged on Redis Cluster. Time comes from Redis `TIME` unless the caller passes it
@@ -32,8 +32,6 @@ export class LuaScript {
   }
 }
 
-/** ARGV values per limit after ARGV[1] (the time): code, limit, window, burst, emission, cost, blocking. */
-export const ARGS_PER_LIMIT = 7;
 /** Integers returned per limit: allowed, remaining, reset ms, retry ms. */
 export const RESULTS_PER_LIMIT = 4;
 
@@ -49,47 +47,60 @@ end
 `;
 
 /**
- * One limit of one algorithm: no loop and no table but the reply, since this runs for most
- * decisions. (An array reply of integers costs Redis less than formatting numbers into a string.)
+ * The decision script: evaluates every decision of a batch, in order (see the runner's batch
+ * format: the time, the distinct limits, then one reference `position × 2^27 + cost` per
+ * single-limit decision, or `-n` and n references for n limits decided all or nothing). KEYS holds
+ * each limit's keys in decision order. A decision of one limit is checked and written at once (the
+ * common case, kept free of tables); one of several limits is checked whole, then written only if
+ * every blocking limit allowed. The reply is four integers per limit.
  */
-function single(algorithm: CounterAlgorithm): string {
-  const name = algorithm.luaName;
-  return `${LUA_INTEGER_MATH}${algorithm.lua}${NOW}
-local cost, window = tonumber(ARGV[7]), tonumber(ARGV[4])
-local allowed, remaining, reset, retry, s1, s2, s3 = ${name}_check(KEYS, 1, now, tonumber(ARGV[3]), window, tonumber(ARGV[5]), tonumber(ARGV[6]), cost)
-if allowed == 1 and cost > 0 then ${name}_write(KEYS, 1, now, window, cost, reset, s1, s2, s3) end
-return { allowed, remaining, reset, retry }
-`;
-}
-
-/** Several limits (of any of `algorithms`) on one identity: all are checked, then all or none written. */
-function multi(algorithms: readonly CounterAlgorithm[]): string {
+function decisionScript(algorithms: readonly CounterAlgorithm[]): string {
   const table = (suffix: string): string => algorithms.map((algorithm) => `${algorithm.code} = ${algorithm.luaName}_${suffix}`).join(', ');
   return `${LUA_INTEGER_MATH}
 ${algorithms.map((algorithm) => algorithm.lua).join('\n')}
 local CHECK = { ${table('check')} }
 local WRITE = { ${table('write')} }
 local KEY_COUNT = { ${algorithms.map((algorithm) => `${algorithm.code} = ${algorithm.redisKeys}`).join(', ')} }${NOW}
-local limits = (#ARGV - 1) / ${ARGS_PER_LIMIT}
-local state, out, commit, k = {}, {}, true, 1
-for i = 1, limits do
-  local b = 2 + (i - 1) * ${ARGS_PER_LIMIT}
-  local code = ARGV[b]
-  local allowed, remaining, reset, retry, s1, s2, s3 = CHECK[code](KEYS, k, now, tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]))
-  if allowed == 0 and ARGV[b + 6] == '1' then commit = false end
-  local r = (i - 1) * ${RESULTS_PER_LIMIT}
-  out[r + 1], out[r + 2], out[r + 3], out[r + 4] = allowed, remaining, reset, retry
-  local o = (i - 1) * 6
-  state[o + 1], state[o + 2], state[o + 3], state[o + 4], state[o + 5], state[o + 6] = allowed, reset, s1, s2, s3, k
-  k = k + KEY_COUNT[code]
+local REFERENCE = ${LIMIT_REFERENCE_LUA}
+-- The distinct limits: code, limit, window, burst, emission, blocking.
+local code, limit, window, burst, emission, blocking = {}, {}, {}, {}, {}, {}
+local count = tonumber(ARGV[2])
+for d = 0, count - 1 do
+  local b = 3 + d * 6
+  code[d], limit[d], window[d], burst[d], emission[d], blocking[d] = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), ARGV[b + 5] == '1'
 end
-if commit then
-  for i = 1, limits do
-    local b = 2 + (i - 1) * ${ARGS_PER_LIMIT}
-    local o = (i - 1) * 6
-    local cost = tonumber(ARGV[b + 5])
-    if state[o + 1] == 1 and cost > 0 then
-      WRITE[ARGV[b]](KEYS, state[o + 6], now, tonumber(ARGV[b + 2]), cost, state[o + 2], state[o + 3], state[o + 4], state[o + 5])
+local out, n, k, a, argc = {}, 0, 1, 3 + count * 6, #ARGV
+while a <= argc do
+  local v = tonumber(ARGV[a])
+  a = a + 1
+  if v >= 0 then
+    local d = floor(v / REFERENCE)
+    local cost, c = v - d * REFERENCE, code[d]
+    local allowed, remaining, reset, retry, s1, s2, s3 = CHECK[c](KEYS, k, now, limit[d], window[d], burst[d], emission[d], cost)
+    if allowed == 1 and cost > 0 then WRITE[c](KEYS, k, now, window[d], cost, reset, s1, s2, s3) end
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = allowed, remaining, reset, retry
+    n, k = n + 4, k + KEY_COUNT[c]
+  else
+    local state, commit = {}, true
+    for i = 1, -v do
+      local r = tonumber(ARGV[a])
+      local d = floor(r / REFERENCE)
+      local cost, c = r - d * REFERENCE, code[d]
+      local allowed, remaining, reset, retry, s1, s2, s3 = CHECK[c](KEYS, k, now, limit[d], window[d], burst[d], emission[d], cost)
+      if allowed == 0 and blocking[d] then commit = false end
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4] = allowed, remaining, reset, retry
+      local o = (i - 1) * 8
+      state[o + 1], state[o + 2], state[o + 3], state[o + 4], state[o + 5], state[o + 6], state[o + 7], state[o + 8] = allowed, reset, s1, s2, s3, k, d, cost
+      n, k, a = n + 4, k + KEY_COUNT[c], a + 1
+    end
+    if commit then
+      for i = 1, -v do
+        local o = (i - 1) * 8
+        local d, cost = state[o + 7], state[o + 8]
+        if state[o + 1] == 1 and cost > 0 then
+          WRITE[code[d]](KEYS, state[o + 6], now, window[d], cost, state[o + 2], state[o + 3], state[o + 4], state[o + 5])
+        end
+      end
     end
   end
 end
@@ -97,17 +108,20 @@ return out
 `;
 }
 
-let scripts: { byAlgorithm: Record<RateLimitAlgorithm, LuaScript>; multi: LuaScript; acquire: LuaScript; release: LuaScript } | undefined;
+/** The limit reference base of the runner's batch format (2^27), as Lua source. */
+const LIMIT_REFERENCE_LUA = '134217728';
+
+let scripts: { byAlgorithm: Record<RateLimitAlgorithm, LuaScript>; mixed: LuaScript; acquire: LuaScript; release: LuaScript } | undefined;
 
 /** The scripts, built on first use. */
 export function luaScripts(): NonNullable<typeof scripts> {
   scripts ??= {
     byAlgorithm: {
-      gcra: new LuaScript('gcra', single(gcra)),
-      'sliding-window': new LuaScript('sliding-window', single(slidingWindow)),
-      'fixed-window': new LuaScript('fixed-window', single(fixedWindow)),
+      gcra: new LuaScript('gcra', decisionScript([gcra])),
+      'sliding-window': new LuaScript('sliding-window', decisionScript([slidingWindow])),
+      'fixed-window': new LuaScript('fixed-window', decisionScript([fixedWindow])),
     },
-    multi: new LuaScript('multi', multi([gcra, slidingWindow, fixedWindow])),
+    mixed: new LuaScript('mixed', decisionScript([gcra, slidingWindow, fixedWindow])),
     acquire: new LuaScript('lease-acquire', CONCURRENCY_ACQUIRE_LUA),
     release: new LuaScript('lease-release', CONCURRENCY_RELEASE_LUA),
   };

@@ -15,7 +15,7 @@ import { luaScripts, RESULTS_PER_LIMIT, type LuaScript } from './lua-scripts.js'
 import { nextLeaseId } from './memory-store.js';
 import { rateLimitMetrics } from './metrics.js';
 import { prefixClaimsFor, type PrefixClaims } from './prefix-claims.js';
-import { ScriptRunner, StoreFailure, type RedisClient } from './redis-script-runner.js';
+import { ScriptRunner, StoreFailure, type RedisClient, type ScriptLimit } from './redis-script-runner.js';
 import type { LeaseHandle, LeaseResult, LimitDefinition, LimitRequest, RateLimitDecision, RateLimitStore } from './types.js';
 import { capacityOf, unavailableDecision } from './unavailable.js';
 
@@ -112,7 +112,7 @@ class RedisStore implements RedisRateLimitStore {
   private readonly runner: ScriptRunner;
   private readonly claims: PrefixClaims;
   /** Per limit: the key suffix and the script arguments that never change. */
-  private readonly fixedParts = new WeakMap<LimitDefinition, { readonly suffix: string; readonly args: readonly string[] }>();
+  private readonly fixedParts = new WeakMap<LimitDefinition, LimitParts>();
   private failing = 0;
 
   constructor(
@@ -124,6 +124,7 @@ class RedisStore implements RedisRateLimitStore {
     this.runner = new ScriptRunner(client, {
       timeoutMs: options.timeoutMs,
       batch: options.batch,
+      clockArgument: () => this.clockArgument(),
       onLatency: (seconds) => {
         metrics.storeLatency.observe({ store: this.name }, seconds);
         if (this.failing > 0) {
@@ -150,7 +151,10 @@ class RedisStore implements RedisRateLimitStore {
   }
 
   consume(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision> {
-    return this.attempt(limit, key, cost).then((result) => (result instanceof StoreFailure ? unavailableDecision(limit, 'store_unavailable') : result));
+    // One promise per decision on the hot path: a failure becomes a decision right in the callback.
+    return new Promise((resolve) => {
+      this.decideOne(limit, key, cost, (result) => resolve(result instanceof StoreFailure ? unavailableDecision(limit, 'store_unavailable') : result));
+    });
   }
 
   consumeAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[]> {
@@ -167,42 +171,53 @@ class RedisStore implements RedisRateLimitStore {
   }
 
   attempt(limit: LimitDefinition, key: string, cost: number): Promise<RateLimitDecision | StoreFailure> {
-    const tag = hashTagSafeKey(key);
-    const argv: (string | number)[] = [...this.keysOf(limit, tag), this.nowArgument()];
-    const numKeys = argv.length - 1;
-    this.pushArguments(argv, limit, cost);
-    return this.runner.run(this.scriptFor(limit), numKeys, argv, tag).then((reply) => (reply instanceof StoreFailure ? reply : (this.decisions([limit], reply)[0] ?? malformed(key, this.runner))));
+    return new Promise((resolve) => this.decideOne(limit, key, cost, resolve));
   }
 
   attemptAll(requests: readonly LimitRequest[]): Promise<readonly RateLimitDecision[] | StoreFailure> {
     const first = requests[0];
     if (first === undefined) return Promise.resolve([]);
-    const keys: string[] = [];
-    const args: (string | number)[] = [this.nowArgument()];
     const tag = hashTagSafeKey(first.key);
-    // Several limits always go through the multi-limit script (one limit alone: the lean one).
-    const script = requests.length === 1 ? this.scriptFor(first.limit) : luaScripts().multi;
+    const keys: string[] = [];
+    const parts: LimitParts[] = [];
+    const costs: number[] = [];
+    const limits: LimitDefinition[] = [];
+    let script = this.scriptFor(first.limit);
     for (const request of requests) {
       if (request.key !== first.key) throw new TypeError('every limit of a multi-limit check must use the same key');
-      keys.push(...this.keysOf(request.limit, tag));
-      this.pushArguments(args, request.limit, request.cost);
-      
+      if (request.limit.algorithm !== first.limit.algorithm) script = luaScripts().mixed;
+      for (const each of this.keysOf(request.limit, tag)) keys.push(each);
+      parts.push(this.parts(request.limit));
+      costs.push(request.cost);
+      limits.push(request.limit);
     }
-    const limits = requests.map((request) => request.limit);
-    return this.runner.run(script, keys.length, [...keys, ...args], tag).then((reply) => {
-      if (reply instanceof StoreFailure) return reply;
-      const decisions = this.decisions(limits, reply);
-      return decisions.length === limits.length ? decisions : malformed(first.key, this.runner);
+    return new Promise((resolve) => {
+      this.runner.decide(script, keys, parts, costs, tag, (reply, offset) => {
+        if (reply instanceof StoreFailure) {
+          resolve(reply);
+          return;
+        }
+        const decisions: RateLimitDecision[] = [];
+        for (let index = 0; index < limits.length; index += 1) {
+          const decoded = decodeDecision(limits[index] as LimitDefinition, reply, offset + index * RESULTS_PER_LIMIT);
+          if (decoded === undefined) {
+            resolve(malformed(first.key, this.runner));
+            return;
+          }
+          decisions.push(decoded);
+        }
+        resolve(decisions);
+      });
     });
   }
 
   attemptLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult | StoreFailure> {
     const id = cost > 0 ? nextLeaseId() : '';
     const tag = hashTagSafeKey(key);
-    const argv = [...this.keysOf(limit, tag), this.nowArgument(), limit.limit, limit.windowMs, cost, id];
+    const argv = [...this.keysOf(limit, tag), this.clockArgument(), limit.limit, limit.windowMs, cost, id];
     return this.runner.run(luaScripts().acquire, 2, argv, tag).then((reply) => {
       if (reply instanceof StoreFailure) return reply;
-      const result = this.decisions([limit], reply)[0];
+      const result = Array.isArray(reply) ? decodeDecision(limit, reply, 0) : undefined;
       if (result === undefined) return malformed(key, this.runner);
       const handle: LeaseHandle | undefined = result.allowed && cost > 0 ? { limit, key, id: leaseMember(cost, id), cost, source: 'primary' } : undefined;
       return { decision: result, handle };
@@ -231,6 +246,16 @@ class RedisStore implements RedisRateLimitStore {
     return this.claims.claim(prefix, owner);
   }
 
+  /** Queues one single-limit decision; `done` gets the decision or the failure. */
+  private decideOne(limit: LimitDefinition, key: string, cost: number, done: (result: RateLimitDecision | StoreFailure) => void): void {
+    const tag = hashTagSafeKey(key);
+    const parts = this.parts(limit);
+    const keys = limit.algorithm === 'sliding-window' ? this.keysOf(limit, tag) : `${this.options.namespace}{${tag}${parts.suffix}`;
+    this.runner.decide(this.scriptFor(limit), keys, parts, cost, tag, (reply, offset) => {
+      done(reply instanceof StoreFailure ? reply : (decodeDecision(limit, reply, offset) ?? malformed(key, this.runner)));
+    });
+  }
+
   /** `bw:rl:{<key>}:<prefix>:<algorithm>`, with `:0`/`:1` (sliding window) or `:s`/`:n` (leases) appended. */
   private keysOf(limit: LimitDefinition, tag: string): readonly string[] {
     const base = `${this.options.namespace}{${tag}${this.parts(limit).suffix}`;
@@ -244,7 +269,8 @@ class RedisStore implements RedisRateLimitStore {
     }
   }
 
-  private nowArgument(): string | number {
+  /** The time argument of a script: '' for Redis `TIME`, else this process's clock in µs. */
+  private clockArgument(): string | number {
     return this.options.clock === 'redis' ? '' : this.options.now() * 1000;
   }
 
@@ -253,41 +279,33 @@ class RedisStore implements RedisRateLimitStore {
     return luaScripts().byAlgorithm[limit.algorithm];
   }
 
-  private parts(limit: LimitDefinition): { readonly suffix: string; readonly args: readonly string[] } {
+  private parts(limit: LimitDefinition): LimitParts {
     let parts = this.fixedParts.get(limit);
     if (parts === undefined) {
       const code = ALGORITHM_CODES[limit.algorithm];
       parts = {
         suffix: `}:${limit.prefix}:${code}`,
-        args: [code, String(limit.limit), String(limit.windowMs), String(limit.burst), String(limit.emissionUs)],
+        scriptArgs: [code, String(limit.limit), String(limit.windowMs), String(limit.burst), String(limit.emissionUs), limit.blocking ? '1' : '0'],
       };
       this.fixedParts.set(limit, parts);
     }
     return parts;
   }
+}
 
-  private pushArguments(argv: (string | number)[], limit: LimitDefinition, cost: number): void {
-    for (const value of this.parts(limit).args) argv.push(value);
-    argv.push(cost, limit.blocking ? '1' : '0');
-  }
+/** What never changes for a limit: its key suffix and its values in the decision script. */
+interface LimitParts extends ScriptLimit {
+  readonly suffix: string;
+}
 
-  /** The script's flat integer reply (four per limit) as decisions; empty when it has another shape. */
-  private decisions(limits: readonly LimitDefinition[], reply: unknown): RateLimitDecision[] {
-    if (!Array.isArray(reply) || reply.length !== limits.length * RESULTS_PER_LIMIT) return [];
-    const decisions: RateLimitDecision[] = [];
-    for (let index = 0; index < limits.length; index += 1) {
-      const limit = limits[index];
-      const offset = index * RESULTS_PER_LIMIT;
-      const allowed: unknown = reply[offset];
-      const remaining: unknown = reply[offset + 1];
-      const resetMs: unknown = reply[offset + 2];
-      const retryAfterMs: unknown = reply[offset + 3];
-      if (limit === undefined || typeof allowed !== 'number' || typeof remaining !== 'number' || typeof resetMs !== 'number' || typeof retryAfterMs !== 'number') return [];
-      const capacity = limit.algorithm === 'concurrency' ? limit.limit : capacityOf(limit);
-      decisions.push(decision(allowed === 1, capacity, remaining, resetMs, retryAfterMs, allowed === 1 ? 'ok' : 'limited'));
-    }
-    return decisions;
-  }
+/** The four integers at `offset` of a script reply as a decision; `undefined` when they are not there. */
+function decodeDecision(limit: LimitDefinition, reply: readonly unknown[], offset: number): RateLimitDecision | undefined {
+  const allowed = reply[offset];
+  const remaining = reply[offset + 1];
+  const resetMs = reply[offset + 2];
+  const retryAfterMs = reply[offset + 3];
+  if (typeof allowed !== 'number' || typeof remaining !== 'number' || typeof resetMs !== 'number' || typeof retryAfterMs !== 'number') return undefined;
+  return decision(allowed === 1, limit.algorithm === 'concurrency' ? limit.limit : capacityOf(limit), remaining, resetMs, retryAfterMs, allowed === 1 ? 'ok' : 'limited');
 }
 
 /** A reply of the wrong shape (a foreign script under our SHA?) counts as a failed call. */
