@@ -67,6 +67,22 @@ describe('Redis store on the shared Redis', () => {
     );
   });
 
+  it('evaluates the calls of one tick in call order: single and multi-limit decisions match the memory twin', async () => {
+    const clock = manualClock(1_700_000_000_000);
+    const registry = quiet();
+    const redis = createRedisStore({ client, clock: 'client', now: clock.now, namespace: namespace('batch-order'), timeoutMs: 2000, registry });
+    const memory = createMemoryStore({ now: clock.now, registry });
+    // One algorithm, so every call uses the same script and lands in the same batched EVALSHA.
+    // (Calls of one tick that need different scripts go in separate calls of one pipeline.) 300 calls:
+    // more than one EVALSHA takes (128), so the batch is split, in order.
+    const limits = [limitOf('sliding-window', 5, 1000, { prefix: 'order-a' }), limitOf('sliding-window', 8, 60_000, { prefix: 'order-b' }), limitOf('sliding-window', 12, 3_600_000, { prefix: 'order-c' })];
+    const calls = Array.from({ length: 300 }, (_, index) => ({ all: index % 4 === 0, key: `k${index % 3}`, cost: index % 3, limit: limits[index % 3]! }));
+    const fromRedis = await Promise.all(calls.map((call) => (call.all ? redis.consumeAll(limits.map((limit) => ({ limit, key: call.key, cost: call.cost }))) : redis.consume(call.limit, call.key, call.cost))));
+    const fromMemory = calls.map((call) => (call.all ? memory.consumeAll(limits.map((limit) => ({ limit, key: call.key, cost: call.cost }))) : memory.consume(call.limit, call.key, call.cost)));
+    expect(fromRedis).toEqual(fromMemory);
+    memory.destroy();
+  });
+
   it('uses Redis TIME by default', async () => {
     const store = createRedisStore({ client, namespace: namespace('time'), registry: quiet() });
     const limiter = createRateLimiter({ name: 'redis-clock', algorithm: 'sliding-window', limit: 3, windowMs: 60_000, store, registry: quiet() });
