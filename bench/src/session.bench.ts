@@ -99,7 +99,10 @@ async function startRedis(): Promise<{ readonly port: number; readonly process: 
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!(await pong(port))) {
-    if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${port}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { port, process: child };
