@@ -92,12 +92,12 @@ export async function startGateway(options: StartOptions): Promise<StartResult> 
   }
 
   if (env.masterKeySource === 'ephemeral') {
-    logger.warn({ variable: 'BULWARK_MASTER_KEY' }, 'BULWARK_MASTER_KEY is not set: using an EPHEMERAL master key; API keys and encrypted data will not survive a restart (development only; run `bulwark secrets generate`)');
+    logger.warn({ variable: 'BULWARK_MASTER_KEY' }, 'BULWARK_MASTER_KEY is not set: using an EPHEMERAL master key; API keys, sessions and the audit log are kept in memory and will not survive a restart (development only; run `bulwark secrets generate`)');
   }
   if (config.redis === undefined) logger.warn({}, 'no Redis configured: rate limits, nonces and revocations are in this process only — run ONE instance');
 
   const registry = options.registry ?? createMetricsRegistry();
-  const database: DatabaseChoice = options.database ?? (config.database === undefined ? { dataDir: resolve(options.cwd, env.BULWARK_DATA_DIR) } : { url: config.database.url });
+  const database: DatabaseChoice = options.database ?? defaultDatabase(config.database?.url, env.masterKeySource === 'ephemeral', resolve(options.cwd, env.BULWARK_DATA_DIR));
   const services = await createServices({ config, masterKey: env.BULWARK_MASTER_KEY, previousMasterKey: env.BULWARK_MASTER_KEY_PREVIOUS, database, registry, logger });
 
   let gateway: Gateway;
@@ -169,4 +169,15 @@ export async function startGateway(options: StartOptions): Promise<StartResult> 
     },
   };
   return { ok: true, running };
+}
+
+/**
+ * The configured PostgreSQL, else embedded PGlite in the data directory — except under an ephemeral
+ * master key: what an earlier run stored there was peppered, encrypted and chained under another
+ * key, so its API keys could not be verified and its audit chain would read as tampered. Such a run
+ * keeps its database in memory instead.
+ */
+export function defaultDatabase(url: string | undefined, ephemeralMasterKey: boolean, dataDir: string): DatabaseChoice {
+  if (url !== undefined) return { url };
+  return ephemeralMasterKey ? { memory: true } : { dataDir };
 }
