@@ -14,7 +14,8 @@ import type { LimitDefinition, RateLimitDecision } from './types.js';
 // State: a = start of the window counted (epoch ms), b = its count.
 function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
   const window = limit.windowMs;
-  const start = nowMs - (nowMs % window);
+  // Not `nowMs % window`: on doubles that is a call to fmod, several times slower than this.
+  const start = Math.floor(nowMs / window) * window;
   const untilEnd = start + window - nowMs;
   const count = state[at + STATE_A] === start ? (state[at + STATE_B] ?? 0) : 0;
   if (count + cost <= limit.limit) {

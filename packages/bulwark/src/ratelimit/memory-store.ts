@@ -15,6 +15,7 @@ import { defaultMetricsRegistry } from '../observability/metrics-registry.js';
 import { silentLogger, type LoggerLike } from '../observability/logger-like.js';
 import { decision, freshState, type CounterAlgorithm, type StateRecords } from './algorithm.js';
 import { acquireInTable, leaseMember, releaseInTable, type LeaseTable } from './concurrency.js';
+import { loopNow } from './loop-clock.js';
 import { COUNTER_ALGORITHMS } from './lua-scripts.js';
 import { EntryArena, ExpiryIndex, NONE, RecencyList } from './memory-entries.js';
 import { rateLimitMetrics, type RateLimitMetrics } from './metrics.js';
@@ -26,7 +27,7 @@ export interface MemoryStoreOptions {
   readonly maxSize?: number;
   /** The store's name in metrics (`store` label) and logs. @default 'memory' */
   readonly name?: string;
-  /** The clock, epoch milliseconds. @default Date.now */
+  /** The clock, epoch milliseconds. @default Date.now, shared by the decisions of one task (see loop-clock.ts) */
   readonly now?: () => number;
   readonly logger?: LoggerLike;
   /** @default defaultMetricsRegistry() */
@@ -82,7 +83,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryRateL
     throw new TypeError(`name must be 1–64 characters of A–Z, a–z, 0–9, "_", ".", ":" or "-", got ${JSON.stringify(name)}`);
   }
   if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function returning epoch milliseconds');
-  return new MemoryStore(maxSize, name, options.now ?? Date.now, options.logger ?? silentLogger, rateLimitMetrics(options.registry ?? defaultMetricsRegistry()));
+  return new MemoryStore(maxSize, name, options.now ?? loopNow, options.logger ?? silentLogger, rateLimitMetrics(options.registry ?? defaultMetricsRegistry()));
 }
 
 /** The state of keys the store does not hold, for peeks and dry runs (never committed to). */

@@ -20,7 +20,8 @@ import type { LimitDefinition, RateLimitDecision } from './types.js';
 // State: a = start of the current window (epoch ms), b = current count, c = previous count.
 function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs: number, cost: number, commit: boolean): RateLimitDecision {
   const window = limit.windowMs;
-  const start = nowMs - (nowMs % window);
+  // Not `nowMs % window`: on doubles that is a call to fmod, several times slower than this.
+  const start = Math.floor(nowMs / window) * window;
   const elapsed = nowMs - start;
   const counted = state[at + STATE_A] ?? 0;
   let current = 0;
