@@ -22,7 +22,7 @@ const limiters = new Map<string, { readonly store: RateLimitStore; readonly limi
 let storeIds = new WeakMap<RateLimitStore, number>();
 let nextStoreId = 1;
 
-/** Sets the store `checkRateLimit` uses when none is passed (limiters made for the old one are dropped). */
+/** Sets the store `checkRateLimit` uses when none is passed (limiters made for the previous one are kept until evicted). */
 export function setDefaultRateLimitStore(store: RateLimitStore): void {
   defaultStore = store;
 }

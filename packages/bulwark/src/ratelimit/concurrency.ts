@@ -91,6 +91,8 @@ else
 end
 local set, counter = KEYS[1], KEYS[2]
 local limit, ttl, cost, member = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+-- Leases expire by their score; the keys' TTL only cleans up, so it leaves room for clock drift.
+local key_ttl = math.max(ttl * 2, 10000)
 local used = tonumber(redis.call('GET', counter)) or 0
 local expired = redis.call('ZRANGEBYSCORE', set, '-inf', now)
 local changed = false
@@ -106,16 +108,16 @@ if used + cost > limit then
   local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
   local wait = 1
   if first[2] then wait = math.max(1, tonumber(first[2]) - now) end
-  if changed then redis.call('SET', counter, string.format('%d', used), 'PX', ttl) end
+  if changed then redis.call('SET', counter, string.format('%d', used), 'PX', key_ttl) end
   return { 0, math.max(0, limit - used), wait, wait }
 end
 if cost > 0 and member ~= '' then
   redis.call('ZADD', set, now + ttl, cost .. ':' .. member)
-  redis.call('PEXPIRE', set, ttl)
+  redis.call('PEXPIRE', set, key_ttl)
   used = used + cost
   changed = true
 end
-if changed then redis.call('SET', counter, string.format('%d', used), 'PX', ttl) end
+if changed then redis.call('SET', counter, string.format('%d', used), 'PX', key_ttl) end
 local remaining = limit - used
 if member == '' then remaining = remaining - cost end
 local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
