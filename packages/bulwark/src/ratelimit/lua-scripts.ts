@@ -4,9 +4,10 @@
  * own file) and composed here with one driver, so the scripts cannot disagree. Every decision
  * script evaluates a batch of decisions (see {@link decisionScript}).
  *
- * Every key a script touches is passed in KEYS, and all keys of one call share a hash tag, so the
- * scripts run unchanged on Redis Cluster. Time comes from Redis `TIME` unless the caller passes it
- * (for managed services that forbid `TIME` in scripts).
+ * Every key a script touches is passed in KEYS, the keys of one decision share a hash tag (the
+ * identity), and on Redis Cluster a call only carries decisions of one slot, so the scripts run
+ * unchanged there. Time comes from Redis `TIME` unless the caller passes it (for managed services
+ * that forbid `TIME` in scripts).
  */
 import { createHash } from 'node:crypto';
 import type { CounterAlgorithm } from './algorithm.js';
@@ -34,6 +35,8 @@ export class LuaScript {
 
 /** Integers returned per limit: allowed, remaining, reset ms, retry ms. */
 export const RESULTS_PER_LIMIT = 4;
+/** A decision refers to its limit as `position × LIMIT_REFERENCE + cost` (costs stay below 2^27). */
+export const LIMIT_REFERENCE = 134_217_728;
 
 /** ARGV[1] is the time in µs, or '' for Redis TIME (every instance then agrees on the clock). */
 const NOW = `
@@ -61,7 +64,7 @@ ${algorithms.map((algorithm) => algorithm.lua).join('\n')}
 local CHECK = { ${table('check')} }
 local WRITE = { ${table('write')} }
 local KEY_COUNT = { ${algorithms.map((algorithm) => `${algorithm.code} = ${algorithm.redisKeys}`).join(', ')} }${NOW}
-local REFERENCE = ${LIMIT_REFERENCE_LUA}
+local REFERENCE = ${LIMIT_REFERENCE}
 -- The distinct limits: code, limit, window, burst, emission, blocking.
 local code, limit, window, burst, emission, blocking = {}, {}, {}, {}, {}, {}
 local count = tonumber(ARGV[2])
@@ -107,9 +110,6 @@ end
 return out
 `;
 }
-
-/** The limit reference base of the runner's batch format (2^27), as Lua source. */
-const LIMIT_REFERENCE_LUA = '134217728';
 
 let scripts: { byAlgorithm: Record<RateLimitAlgorithm, LuaScript>; mixed: LuaScript; acquire: LuaScript; release: LuaScript } | undefined;
 

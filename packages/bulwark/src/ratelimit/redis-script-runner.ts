@@ -14,7 +14,7 @@
  */
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
-import type { LuaScript } from './lua-scripts.js';
+import { LIMIT_REFERENCE, type LuaScript } from './lua-scripts.js';
 
 /** Why a store call failed. */
 export type StoreFailureKind = 'timeout' | 'connection' | 'script' | 'error';
@@ -42,9 +42,6 @@ export type DecisionCallback = (reply: readonly unknown[] | StoreFailure, offset
 export interface ScriptLimit {
   readonly scriptArgs: readonly string[];
 }
-
-/** Decisions refer to a limit as `position × 2^27 + cost` (costs are below 2^27). */
-const LIMIT_REFERENCE = 134_217_728;
 
 interface PendingDecision {
   readonly script: LuaScript;
