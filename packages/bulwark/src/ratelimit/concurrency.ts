@@ -10,8 +10,19 @@
  * In memory a key has a `Map` of lease → expiry in insertion order; leases of one limiter share one
  * TTL, so insertion order is expiry order and sweeping is amortised O(1).
  */
+import { randomBytes } from 'node:crypto';
 import { decision } from './algorithm.js';
 import type { LimitDefinition, RateLimitDecision } from './types.js';
+
+let leasePrefix: string | undefined;
+let leaseCounter = 0;
+
+/** A lease id unique across processes: a random per-process prefix and a counter. */
+export function nextLeaseId(): string {
+  leasePrefix ??= randomBytes(9).toString('base64url');
+  leaseCounter += 1;
+  return `${leasePrefix}${leaseCounter.toString(36)}`;
+}
 
 /** The lease member string, shared by both stores: the cost first so a sweep can read it back. */
 export function leaseMember(cost: number, id: string): string {

@@ -9,12 +9,11 @@
  *   that is currently limited (or holds concurrency leases): flooding new keys must not reset a
  *   blocked one. If every entry is such a key the new key is refused (fail closed; see docs).
  */
-import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { defaultMetricsRegistry } from '../observability/metrics-registry.js';
 import { silentLogger, type LoggerLike } from '../observability/logger-like.js';
 import { decision, freshState, type CounterAlgorithm, type StateRecords } from './algorithm.js';
-import { acquireInTable, leaseMember, releaseInTable, type LeaseTable } from './concurrency.js';
+import { acquireInTable, leaseMember, nextLeaseId, releaseInTable, type LeaseTable } from './concurrency.js';
 import { loopNow } from './loop-clock.js';
 import { COUNTER_ALGORITHMS } from './lua-scripts.js';
 import { EntryArena, ExpiryIndex, NONE, RecencyList } from './memory-entries.js';
@@ -356,14 +355,4 @@ function counterAlgorithm(limit: LimitDefinition): CounterAlgorithm {
 /** Limits with one prefix but different algorithms keep separate state (switching algorithm starts afresh). */
 function tableName(limit: LimitDefinition): string {
   return `${limit.prefix}\u0000${limit.algorithm}`;
-}
-
-let leasePrefix: string | undefined;
-let leaseCounter = 0;
-
-/** A lease id unique across processes: a random per-process prefix and a counter. */
-export function nextLeaseId(): string {
-  leasePrefix ??= randomBytes(9).toString('base64url');
-  leaseCounter += 1;
-  return `${leasePrefix}${leaseCounter.toString(36)}`;
 }
