@@ -1,4 +1,3 @@
-import './cjs-conditions.test-support.js';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';

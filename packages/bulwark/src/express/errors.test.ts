@@ -1,4 +1,3 @@
-import './cjs-conditions.test-support.js';
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';

@@ -1,5 +1,4 @@
 // Loads Express's CommonJS dependencies as in production under vitest's resolve conditions (see the file).
-import '../../src/express/cjs-conditions.test-support.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
