@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dispatcher } from 'undici';
 import { adminClient, type AdminClient } from './support/admin.js';
 import { newMasterKey, scratchDir, toYaml } from './support/config.js';
-import { countRows, createKeyInDatabase, createTestDatabase, postgresTarget, type TestDatabase } from './support/database.js';
+import { countRows, createKeyWithCli, createTestDatabase, postgresTarget, type TestDatabase } from './support/database.js';
 import { recordFigures } from './support/figures.js';
 import { crashEvidence, startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
@@ -14,7 +14,9 @@ import { startSystemUpstream, type SystemUpstream } from './support/upstream.js'
  * PostgreSQL — the server itself is never stopped:
  *
  * - stopped: connections reset and refused, as when the server is down;
- * - partitioned: connections stay open and nothing comes back, as when packets are dropped.
+ * - partitioned: connections stay open and nothing comes back, as when packets are dropped (the
+ *   bytes are delivered, late, when the partition heals — TCP retransmits them);
+ * - reset in the middle of an admin change (a transaction holding its connection).
  *
  * Each outage lasts longer than the API key cache's 5 s TTL, so it shows both what the cache covers
  * and what happens once it no longer does. Expected: the data plane keeps serving keys it knows,
@@ -29,11 +31,16 @@ const KEY_CACHE_TTL_MS = 5000;
 /** pg's connection timeout in bulwark/sql (createPostgresClient). */
 const DB_CONNECT_TIMEOUT_MS = 5000;
 const SHUTDOWN_TIMEOUT_MS = 3000;
+/** The gateway's deadline for closing one service (apps/gateway/src/lifecycle/services.ts). */
+const SERVICE_CLOSE_DEADLINE_MS = 3000;
 
 let dir: Awaited<ReturnType<typeof scratchDir>>;
 let database: TestDatabase;
 let upstream: SystemUpstream;
 let proxy: TcpProxy;
+let resetProxy: TcpProxy;
+let resetGateway: GatewayProcess | undefined;
+let resetAdmin: AdminClient;
 let client: Dispatcher;
 let gateway: GatewayProcess;
 let admin: AdminClient;
@@ -45,22 +52,23 @@ beforeAll(async () => {
   database = await createTestDatabase('pgfaults');
   upstream = await startSystemUpstream();
   proxy = await startTcpProxy(postgresTarget());
+  resetProxy = await startTcpProxy(postgresTarget());
   client = createClient({ connections: 64, timeoutMs: 30_000 });
-  const bootstrap = await createKeyInDatabase(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] });
+  const bootstrap = await createKeyWithCli(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] });
   successfulChanges += 1;
-  gateway = await startGatewayProcess({
-    name: 'pg',
-    dir: dir.path,
-    masterKey,
-    env: { DATABASE_URL: database.url(proxy.port), UPSTREAM_URL: upstream.url },
-    configYaml: toYaml({
-      server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS },
-      upstreams: { api: { url: '${UPSTREAM_URL}' } },
-      logging: { accessLog: false },
-      routes: [{ name: 'api', match: { prefix: '/api' }, upstream: 'api', auth: { type: 'apiKey', scopes: ['pg'] }, rateLimits: [{ name: 'per-key', limit: 1_000_000, window: '1h', by: 'apiKey' }] }],
-    }),
+  const configYaml = toYaml({
+    server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS },
+    upstreams: { api: { url: '${UPSTREAM_URL}' } },
+    logging: { accessLog: false },
+    routes: [{ name: 'api', match: { prefix: '/api' }, upstream: 'api', auth: { type: 'apiKey', scopes: ['pg'] }, rateLimits: [{ name: 'per-key', limit: 1_000_000, window: '1h', by: 'apiKey' }] }],
   });
+  // Two instances on the same schema, each through its own proxy: the second one is for the reset test.
+  [gateway, resetGateway] = await Promise.all([
+    startGatewayProcess({ name: 'pg', dir: dir.path, masterKey, env: { DATABASE_URL: database.url(proxy.port), UPSTREAM_URL: upstream.url }, configYaml }),
+    startGatewayProcess({ name: 'pg-reset', dir: dir.path, masterKey, env: { DATABASE_URL: database.url(resetProxy.port), UPSTREAM_URL: upstream.url }, configYaml }),
+  ]);
   admin = adminClient(client, gateway.url, bootstrap.key);
+  resetAdmin = adminClient(client, resetGateway.url, bootstrap.key);
 }, 120_000);
 
 /** A new key, used once so that its cache entry is fresh (the TTL runs from the lookup, not from the last use). */
@@ -75,7 +83,9 @@ async function warmKey(name: string): Promise<{ readonly key: string; readonly c
 
 afterAll(async () => {
   await gateway?.kill();
+  await resetGateway?.kill();
   await proxy?.close();
+  await resetProxy?.close();
   await upstream?.close();
   await client?.close();
   await database?.drop();
@@ -105,6 +115,8 @@ async function outage(kind: 'stopped' | 'partitioned'): Promise<OutageRecord> {
   expect(unknownKey.status).toBe(201);
   successfulChanges += 1;
   const { key: knownKey, cachedAt } = await warmKey(`known-${kind}`);
+  // Several idle connections in the pool (a busy instance has them): concurrent admin reads.
+  await Promise.all(Array.from({ length: 6 }, () => admin.verifyAudit()));
 
   const known = new Tally();
   const controller = new AbortController();
@@ -112,7 +124,7 @@ async function outage(kind: 'stopped' | 'partitioned'): Promise<OutageRecord> {
 
   const startedAt = performance.now();
   if (kind === 'stopped') await proxy.refuse();
-  else proxy.blackhole();
+  else proxy.partition();
   const unknown: Promise<Outcome>[] = [];
   const adminCalls: Promise<Outcome>[] = [];
   for (let second = 0; second * 1000 < OUTAGE_MS; second += 1) {
@@ -132,6 +144,8 @@ async function outage(kind: 'stopped' | 'partitioned'): Promise<OutageRecord> {
       adminRecoveredMs = Math.round(performance.now() - restoredAt);
       break;
     }
+    // Probe pacing: recovery is measured to within 100 ms.
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await gateway.waitReady(200, 30_000);
   const readyRecoveredMs = Math.round(performance.now() - restoredAt);
@@ -218,20 +232,47 @@ describe.each(['stopped', 'partitioned'] as const)('PostgreSQL %s for 8 s under 
 });
 
 describe('stopping while PostgreSQL is partitioned', () => {
-  // BUG (reported): SIGTERM during a partition never exits: shutdownTimeoutMs bounds the HTTP drain
-  // only; closing the services then waits on the hung last-used flush and pool.end(). Remove
-  // `.fails` once the whole shutdown is bounded.
-  it.fails('drains and exits within shutdownTimeoutMs, whatever the database does', async () => {
+  // Each service that cannot close gets its own deadline (apps/gateway/src/lifecycle/services.ts),
+  // so the exit comes after the drain deadline plus those deadlines — bounded, not instant.
+  it('drains and exits within a bounded time, whatever the database does', async () => {
     // A use of a key leaves a pending last-used write, which the shutdown flushes.
     await warmKey('last');
-    proxy.blackhole();
+    // Idle pooled connections, which the shutdown's last-used flush will pick up.
+    await Promise.all(Array.from({ length: 6 }, () => admin.verifyAudit()));
+    proxy.partition();
     const stoppingAt = performance.now();
-    // SIGKILL follows if it has not exited 5 s after its own deadline.
-    const exit = await gateway.stop(SHUTDOWN_TIMEOUT_MS + 5000);
+    // SIGKILL follows if it has not exited 15 s after its drain deadline.
+    const exit = await gateway.stop(SHUTDOWN_TIMEOUT_MS + 15_000);
     const tookMs = Math.round(performance.now() - stoppingAt);
     await proxy.restore();
-    recordFigures('postgres partitioned: SIGTERM', { tookMs, exit, lastLogLines: gateway.lines.slice(-3).map((line) => line.msg) });
+    recordFigures('postgres partitioned: SIGTERM', { tookMs, exit, lastLogLines: gateway.lines.slice(-4).map((line) => `${line.msg}${typeof line['err'] === 'object' && line['err'] !== null ? `: ${String((line['err'] as { message?: unknown }).message)}` : ''}`) });
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 5000);
+    // The two services on the database (last-used writes, the pool) may each use their deadline.
+    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 2 * SERVICE_CLOSE_DEADLINE_MS + 2000);
+  }, 30_000);
+});
+
+describe('a PostgreSQL connection reset in the middle of an admin change', () => {
+  // BUG (reported): packages/bulwark/src/sql/postgres.ts transaction() checks a client out with
+  // pool.connect() and attaches no 'error' listener (pg-pool removes its idle listener on checkout),
+  // so a connection that dies while a transaction holds it emits an unhandled 'error': the gateway
+  // process exits. Remove `.fails` once the checked-out client has a listener for the transaction's length.
+  it.fails('keeps the process up and answers the change with 503', async () => {
+    const victim = resetGateway!;
+    // Pooled connections and a cached admin key, as on a busy instance.
+    await Promise.all(Array.from({ length: 4 }, () => resetAdmin.verifyAudit()));
+    resetProxy.partition();
+    const begun = resetProxy.nextHeld((chunk) => chunk.includes('BEGIN'));
+    const change = resetAdmin.createKey({ name: 'reset-mid-transaction', tenant: 'acme', scopes: ['pg'] });
+    await begun;
+    // The transaction holds its connection, waiting on BEGIN: now the connection is reset.
+    await resetProxy.refuse();
+    const outcome = await change;
+    await resetProxy.restore();
+    const live = await hit(client, { url: `${victim.url}/health/live` });
+    recordFigures('postgres reset mid-transaction', { change: outcome.status === 0 ? outcome.error : outcome.status, processAlive: victim.alive(), stderr: victim.stderr().split('\n').slice(0, 6).join(' | ') });
+    expect(outcome.status).toBe(503);
+    expect(live.status).toBe(200);
+    expect(crashEvidence(victim)).toEqual([]);
   }, 30_000);
 });

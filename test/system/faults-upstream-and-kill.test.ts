@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dispatcher } from 'undici';
 import { adminClient, type AdminClient } from './support/admin.js';
 import { newMasterKey, runPrefix, scratchDir, toYaml } from './support/config.js';
-import { countRows, createKeyInDatabase, createTestDatabase, type TestDatabase } from './support/database.js';
+import { countRows, createKeyWithCli, createTestDatabase, type TestDatabase } from './support/database.js';
 import { recordFigures } from './support/figures.js';
 import { crashEvidence, startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 import { deleteKeysUnder } from './support/redis-keys.js';
@@ -76,7 +76,7 @@ beforeAll(async () => {
   for (const result of started) if (result.status === 'fulfilled') gateways.set(result.value.name, result.value);
   const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
-  adminKey = (await createKeyInDatabase(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] })).key;
+  adminKey = (await createKeyWithCli(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] })).key;
   admin = adminClient(client, gw('b').url, adminKey);
   const created = await admin.createKey({ name: 'load', tenant: 'acme', scopes: ['svc'] });
   if (created.created === undefined) throw new Error(`could not create the load key: ${created.status} ${created.text}`);
@@ -121,6 +121,8 @@ describe('an upstream that hangs', () => {
         first200 = outcome;
         break;
       }
+      // Probe pacing: recovery is measured to within 50 ms.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const recoveredMs = Math.round(performance.now() - healedAt);
     controller.abort();

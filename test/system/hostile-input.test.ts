@@ -10,7 +10,7 @@ import { validateConfigTree } from '../../apps/gateway/src/config/load.js';
 import type { ResolvedRoute } from '../../apps/gateway/src/config/resolve.js';
 import { adminClient } from './support/admin.js';
 import { newMasterKey, scratchDir, toYaml } from './support/config.js';
-import { createKeyInDatabase, createTestDatabase, type TestDatabase } from './support/database.js';
+import { createKeyWithCli, createTestDatabase, type TestDatabase } from './support/database.js';
 import { recordFigures } from './support/figures.js';
 import { crashEvidence, REPO_ROOT, startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 import { bodyMethod, hostileCases, type HostileCase, type RouteUnderTest } from './support/hostile-cases.js';
@@ -119,7 +119,7 @@ async function deploy(example: Example): Promise<Deployment> {
   });
   const resolved = validateConfigTree(tree, { ...env, NODE_ENV: 'production', BULWARK_MASTER_KEY: masterKey, HOST: '127.0.0.1' });
   if (!resolved.ok) throw new Error(`${example}: ${JSON.stringify(resolved.problems)}`);
-  const bootstrap = await createKeyInDatabase(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] });
+  const bootstrap = await createKeyWithCli(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] });
   const baseHeaders: [string, string][] = example === 'multi-instance' ? [['X-Forwarded-Proto', 'https']] : [];
   const admin = adminClient(client, gateway.url, bootstrap.key, Object.fromEntries(baseHeaders));
   const make = async (name: string, scopes: readonly string[], signing = false): Promise<{ key: string; id: string; signingSecret: string | undefined }> => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dispatcher } from 'undici';
 import { adminClient, type AdminClient } from './support/admin.js';
 import { newMasterKey, runPrefix, scratchDir, toYaml } from './support/config.js';
-import { countRows, createKeyInDatabase, createTestDatabase, type TestDatabase } from './support/database.js';
+import { countRows, createKeyWithCli, createTestDatabase, type TestDatabase } from './support/database.js';
 import { recordFigures } from './support/figures.js';
 import { crashEvidence, startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 import { deleteKeysUnder } from './support/redis-keys.js';
@@ -65,7 +65,7 @@ beforeAll(async () => {
   if (failed !== undefined) throw failed.reason;
 
   // The first admin key comes from the operator's side (`bulwark keys create`), not the admin API.
-  const bootstrap = await createKeyInDatabase(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] });
+  const bootstrap = await createKeyWithCli(database, masterKey, { name: 'operator', tenant: 'ops', scopes: ['admin'] });
   admin = gateways.map((gateway) => adminClient(client, gateway.url, bootstrap.key));
 }, 180_000);
 

@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createApiKeyAdmin, createSqlKeyStore, type CreatedApiKey } from 'bulwark/auth';
-import { auditChainKeys, createSqlAuditLog } from 'bulwark/audit';
-import { createKeyring, parseMasterKey } from 'bulwark/crypto';
-import { createMetricsRegistry, createRedactor } from 'bulwark/observability';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { openDatabase } from 'bulwark/sql';
+import { REPO_ROOT } from './gateway-process.js';
+
+const execFileAsync = promisify(execFile);
+const CLI = join(REPO_ROOT, 'apps/gateway/src/cli.ts');
 
 /**
  * A schema of its own in the machine's PostgreSQL (database `test`), dropped afterwards. The
@@ -47,22 +50,18 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 }
 
 /**
- * Creates a key directly in the database, as `bulwark keys create` does on the operator's machine:
- * the same master key (so the same pepper), the key and its audit entry in one transaction. The
- * first admin key of a deployment has to come from somewhere other than the admin API.
+ * Creates a key the way an operator makes the first admin key of a deployment: `bulwark keys
+ * create` on the command line (a real process, the same master key as the gateways, the key and
+ * its audit entry in one transaction). The admin API needs an admin key to begin with.
  */
-export async function createKeyInDatabase(database: TestDatabase, masterKey: string, input: { readonly name: string; readonly tenant: string; readonly scopes: readonly string[] }): Promise<CreatedApiKey> {
-  const sql = await openDatabase({ url: database.url() });
-  try {
-    const keyring = createKeyring({ current: parseMasterKey(masterKey) });
-    const registry = createMetricsRegistry();
-    const store = createSqlKeyStore({ sql, pepper: keyring.subkey('api-key-pepper'), encryptor: keyring });
-    const audit = createSqlAuditLog({ sql, ...auditChainKeys(keyring), redact: createRedactor(), registry });
-    const admin = createApiKeyAdmin({ store, audit, sql });
-    return await admin.create({ name: input.name, tenant: input.tenant, env: 'test', scopes: [...input.scopes] }, { actor: 'cli:system-test' });
-  } finally {
-    await sql.close();
-  }
+export async function createKeyWithCli(database: TestDatabase, masterKey: string, input: { readonly name: string; readonly tenant: string; readonly scopes: readonly string[] }): Promise<{ readonly key: string; readonly id: string }> {
+  const args = ['keys', 'create', '--name', input.name, '--tenant', input.tenant, '--env', 'test', ...input.scopes.flatMap((scope) => ['--scope', scope])];
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', NODE_ENV: 'production', METRICS_ALLOWED_IPS: 'loopback', BULWARK_MASTER_KEY: masterKey, DATABASE_URL: database.url() };
+  const { stdout } = await execFileAsync(process.execPath, ['--conditions=bulwark-source', '--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, env, timeout: 60_000 });
+  const key = /key \(shown once\): (\S+)/.exec(stdout)?.[1];
+  const id = /^(\S+)\s/.exec(stdout)?.[1];
+  if (key === undefined || id === undefined) throw new Error(`bulwark keys create printed no key:\n${stdout}`);
+  return { key, id };
 }
 
 /** Counts rows of Bulwark's tables in the schema (audit entries by action, keys). */

@@ -8,37 +8,43 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  *   a slow network or an overloaded server;
  * - `refuse()`: every open connection is reset and the port stops listening, so new connections
  *   are refused — what a client sees of a stopped server;
- * - `blackhole()`: connections stay open but nothing passes either way, and new ones are accepted
- *   and ignored — a network partition (packets dropped, no reset);
- * - `restore()`: back to forwarding (blackholed connections are reset, as a TCP keep-alive or
- *   the server's own timeout eventually would).
+ * - `partition()`: connections stay open and new ones are accepted, but nothing passes either way
+ *   — packets dropped, no reset. As with TCP retransmission, the bytes are not lost: `restore()`
+ *   delivers them, late, in order;
+ * - `restore()`: back to forwarding.
  *
- * Hand-written (about 100 lines over node:net) because the fault modes are the point, and each is a
- * few lines here.
+ * Hand-written (about 150 lines over node:net) because the fault modes are the point, and each is
+ * a few lines here.
  */
 export interface TcpProxy {
   readonly port: number;
   delayReplies(ms: number): void;
   refuse(): Promise<void>;
-  blackhole(): void;
+  partition(): void;
   restore(): Promise<void>;
-  /** Connections accepted so far (forwarded or not). */
-  accepted(): number;
+  /** Resolves when client bytes matching `match` (all by default) are held by the partition: a request is stuck in it. */
+  nextHeld(match?: (chunk: Buffer) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
-type Mode = 'forward' | 'refuse' | 'blackhole';
+type Mode = 'forward' | 'refuse' | 'partition';
 
+/** One client connection and its connection to the server (opened at once, or after a partition). */
 interface Pair {
   readonly client: Socket;
-  readonly server: Socket | undefined;
+  server: Socket | undefined;
+  /** Bytes held by a partition, per direction, in arrival order. */
+  readonly toServer: Buffer[];
+  readonly toClient: Buffer[];
+  /** When the next reply chunk may be written (keeps delayed replies in order). */
+  releaseAt: number;
 }
 
 export async function startTcpProxy(target: { readonly host: string; readonly port: number }): Promise<TcpProxy> {
   let mode: Mode = 'forward';
   let delayMs = 0;
-  let acceptedCount = 0;
   const pairs = new Set<Pair>();
+  let heldWaiters: { readonly match: (chunk: Buffer) => boolean; readonly resolve: () => void }[] = [];
 
   const destroy = (pair: Pair): void => {
     pair.client.destroy();
@@ -46,38 +52,47 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
     pairs.delete(pair);
   };
 
-  const onConnection = (client: Socket): void => {
-    acceptedCount += 1;
-    client.on('error', () => undefined);
-    if (mode === 'blackhole') {
-      const pair: Pair = { client, server: undefined };
-      pairs.add(pair);
-      client.on('data', () => undefined);
-      client.on('close', () => pairs.delete(pair));
+  const toClient = (pair: Pair, chunk: Buffer): void => {
+    if (delayMs === 0 && pair.releaseAt <= performance.now()) {
+      pair.client.write(chunk);
       return;
     }
+    pair.releaseAt = Math.max(performance.now() + delayMs, pair.releaseAt);
+    setTimeout(() => {
+      if (!pair.client.destroyed) pair.client.write(chunk);
+    }, pair.releaseAt - performance.now());
+  };
+
+  const openServer = (pair: Pair): void => {
     const server = connect(target.port, target.host);
-    const pair: Pair = { client, server };
-    pairs.add(pair);
+    pair.server = server;
     server.on('error', () => destroy(pair));
-    client.on('close', () => destroy(pair));
     server.on('close', () => destroy(pair));
-    client.on('data', (chunk: Buffer) => {
-      if (mode === 'forward') server.write(chunk);
-    });
-    // Replies are delayed chunk by chunk; `releaseAt` keeps them in order when the delay changes.
-    let releaseAt = 0;
     server.on('data', (chunk: Buffer) => {
-      if (mode !== 'forward') return;
-      if (delayMs === 0 && releaseAt <= performance.now()) {
-        client.write(chunk);
-        return;
-      }
-      releaseAt = Math.max(performance.now() + delayMs, releaseAt);
-      setTimeout(() => {
-        if (mode === 'forward' && !client.destroyed) client.write(chunk);
-      }, releaseAt - performance.now());
+      if (mode === 'partition') pair.toClient.push(chunk);
+      else toClient(pair, chunk);
     });
+    for (const chunk of pair.toServer.splice(0)) server.write(chunk);
+  };
+
+  const onConnection = (client: Socket): void => {
+    const pair: Pair = { client, server: undefined, toServer: [], toClient: [], releaseAt: 0 };
+    pairs.add(pair);
+    client.on('error', () => undefined);
+    client.on('close', () => destroy(pair));
+    client.on('data', (chunk: Buffer) => {
+      if (mode === 'partition' || pair.server === undefined) {
+        pair.toServer.push(chunk);
+        if (mode === 'partition') {
+          const matched = heldWaiters.filter((waiter) => waiter.match(chunk));
+          heldWaiters = heldWaiters.filter((waiter) => !matched.includes(waiter));
+          for (const waiter of matched) waiter.resolve();
+        }
+      } else {
+        pair.server.write(chunk);
+      }
+    });
+    if (mode !== 'partition') openServer(pair);
   };
 
   let listener: Server = createServer(onConnection);
@@ -112,19 +127,29 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
         await closeListener(listener);
       }
     },
-    blackhole() {
-      mode = 'blackhole';
+    partition() {
+      mode = 'partition';
     },
     async restore() {
-      if (mode === 'blackhole') for (const pair of [...pairs]) destroy(pair);
+      const wasPartitioned = mode === 'partition';
       mode = 'forward';
+      if (wasPartitioned) {
+        for (const pair of pairs) {
+          if (pair.server === undefined) {
+            openServer(pair);
+          } else {
+            for (const chunk of pair.toServer.splice(0)) pair.server.write(chunk);
+          }
+          for (const chunk of pair.toClient.splice(0)) toClient(pair, chunk);
+        }
+      }
       if (!listening) {
         listener = createServer(onConnection);
         await listen(listener, port);
         listening = true;
       }
     },
-    accepted: () => acceptedCount,
+    nextHeld: (match = () => true) => new Promise((resolve) => heldWaiters.push({ match, resolve })),
     async close() {
       for (const pair of [...pairs]) destroy(pair);
       if (listening) {
