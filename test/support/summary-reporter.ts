@@ -10,6 +10,11 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const testModule of testModules) {
+      // A file that fails to load has no failed test of its own: count it, or the line would read
+      // "0 failed" over a red run.
+      if (testModule.state() === 'failed' && ![...testModule.children.allTests()].some((testCase) => testCase.result().state === 'failed')) {
+        failed += 1;
+      }
       for (const testCase of testModule.children.allTests()) {
         const state = testCase.result().state;
         if (state === 'passed') passed += 1;

@@ -1,4 +1,3 @@
-import './cjs-conditions.test-support.js';
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
