@@ -253,11 +253,10 @@ describe('stopping while PostgreSQL is partitioned', () => {
 });
 
 describe('a PostgreSQL connection reset in the middle of an admin change', () => {
-  // BUG (reported): packages/bulwark/src/sql/postgres.ts transaction() checks a client out with
-  // pool.connect() and attaches no 'error' listener (pg-pool removes its idle listener on checkout),
-  // so a connection that dies while a transaction holds it emits an unhandled 'error': the gateway
-  // process exits. Remove `.fails` once the checked-out client has a listener for the transaction's length.
-  it.fails('keeps the process up and answers the change with 503', async () => {
+  // Regression: transaction() checked a client out with pool.connect() and attached no 'error'
+  // listener (pg-pool removes its idle listener on checkout), so a connection that died while a
+  // transaction held it emitted an unhandled 'error' and the gateway process exited.
+  it('keeps the process up and answers the change with 503', async () => {
     const victim = resetGateway!;
     // Pooled connections and a cached admin key, as on a busy instance.
     await Promise.all(Array.from({ length: 4 }, () => resetAdmin.verifyAudit()));
