@@ -83,6 +83,14 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
       const connection: PoolClient = await pool.connect();
       let open = true;
       let destroy = false;
+      // pg-pool drops its idle 'error' listener while a client is checked out: a connection that dies
+      // mid-transaction would emit an unhandled 'error' and end the process. The failing query
+      // rejects on its own; this listener only keeps the event handled and the client out of the pool.
+      const onConnectionError = (error: Error): void => {
+        destroy = true;
+        logger.warn({ err: error }, 'PostgreSQL connection failed during a transaction');
+      };
+      connection.on('error', onConnectionError);
       try {
         await connection.query('BEGIN');
         const tx = transactionClient(
@@ -102,6 +110,7 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
         throw error;
       } finally {
         open = false;
+        connection.off('error', onConnectionError);
         connection.release(destroy);
       }
     },
