@@ -23,45 +23,16 @@ import { dirname, join } from 'node:path';
 import { createVerifier as peerVerifier, httpbis } from 'http-message-signatures';
 import { checkContentDigest, createSignatureVerifier, hmacSignatureKey, signRequest } from 'bulwark/auth';
 import { createMetricsRegistry } from 'bulwark/observability';
-import { machineLine, table, versionOf } from './support/report.js';
+import { machineLine, measureCpuPerCall, table, versionOf } from './support/report.js';
 import type { Row } from './support/report.js';
 
 const BATCH = 500;
 const ROUNDS = 7;
 const TARGET_CPU_MS = 120;
 
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-}
-
 /** Per-call CPU cost of each task (one task call = {@link BATCH} awaited calls), best of {@link ROUNDS} interleaved rounds. */
-async function perCall(tasks: Record<string, () => Promise<unknown>>): Promise<Row[]> {
-  const entries = Object.entries(tasks);
-  const batches = new Map<string, number>();
-  for (const [name, task] of entries) {
-    const start = process.cpuUsage();
-    let count = 0;
-    while (count < 10 || cpuMs(start) < 100) {
-      await task();
-      count += 1;
-    }
-    batches.set(name, Math.max(1, Math.round((count * TARGET_CPU_MS) / cpuMs(start))));
-  }
-  const best = new Map<string, number>();
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, task] of entries) {
-      const count = batches.get(name) ?? 1;
-      const start = process.cpuUsage();
-      for (let i = 0; i < count; i += 1) await task();
-      const nsPerCall = (cpuMs(start) * 1e6) / (count * BATCH);
-      best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, nsPerCall));
-    }
-  }
-  return entries.map(([name]) => {
-    const ns = best.get(name) ?? Number.NaN;
-    return { name, opsPerSecond: 1e9 / ns, note: `${(ns / 1000).toFixed(2)} µs/call` };
-  });
+function perCall(tasks: Record<string, () => Promise<unknown>>): Promise<Row[]> {
+  return measureCpuPerCall(tasks, { batch: BATCH, rounds: ROUNDS, targetCpuMs: TARGET_CPU_MS, unit: 'µs' });
 }
 
 /** The version of a package whose `exports` hide its package.json (structured-headers). */

@@ -58,3 +58,55 @@ export function formatOps(opsPerSecond: number): string {
   if (opsPerSecond >= 1e3) return `${(opsPerSecond / 1e3).toFixed(1)} k`;
   return opsPerSecond.toFixed(0);
 }
+
+export interface CpuPerCallOptions {
+  /** How many calls one task invocation makes (the task loops itself). */
+  readonly batch: number;
+  /** Interleaved rounds; the best (lowest CPU) round of each task is kept. */
+  readonly rounds: number;
+  /** CPU milliseconds each task gets per round. */
+  readonly targetCpuMs: number;
+  /** Calibration runs at least this many task invocations. @default 10 */
+  readonly minCalls?: number;
+  /** How the per-call cost is written in the note. @default 'ns' */
+  readonly unit?: 'ns' | 'µs';
+}
+
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Per-call CPU cost of each task, best of `rounds` interleaved rounds. On a machine shared with
+ * other jobs, process CPU time repeats within a few per cent where wall-clock throughput swings by
+ * half, so the benchmarks that measure a per-call cost use this rather than tinybench's wall clock.
+ */
+export async function measureCpuPerCall(tasks: Record<string, () => Promise<unknown>>, options: CpuPerCallOptions): Promise<Row[]> {
+  const entries = Object.entries(tasks);
+  const invocations = new Map<string, number>();
+  for (const [name, task] of entries) {
+    const start = process.cpuUsage();
+    let count = 0;
+    while (count < (options.minCalls ?? 10) || cpuMsSince(start) < 100) {
+      await task();
+      count += 1;
+    }
+    invocations.set(name, Math.max(1, Math.round((count * options.targetCpuMs) / cpuMsSince(start))));
+  }
+  const best = new Map<string, number>();
+  for (let round = 0; round < options.rounds; round += 1) {
+    for (const [name, task] of entries) {
+      const count = invocations.get(name) ?? 1;
+      const start = process.cpuUsage();
+      for (let i = 0; i < count; i += 1) await task();
+      const nsPerCall = (cpuMsSince(start) * 1e6) / (count * options.batch);
+      best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, nsPerCall));
+    }
+  }
+  return entries.map(([name]) => {
+    const ns = best.get(name) ?? Number.NaN;
+    const note = options.unit === 'µs' ? `${(ns / 1000).toFixed(2)} µs/call` : `${ns.toFixed(0)} ns/call`;
+    return { name, opsPerSecond: 1e9 / ns, note };
+  });
+}
