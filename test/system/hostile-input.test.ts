@@ -345,14 +345,16 @@ describe('the hostile battery on every route of every example', () => {
 
   // BUG (reported): when the gateway answers before reading the body (404/405/413) and Node's parser
   // then fails on the rest of the request, clientErrorHandler (apps/gateway/src/server/build-server.ts)
-  // writes a second response (400) on the same connection: two answers to one request.
+  // writes a second response (400) on the same connection: two answers to one request. (Closing the
+  // connection whenever bytes were already written fixes it but silently drops a malformed request
+  // pipelined behind an answered one; the fix must tell the two apart.)
   it.fails('answers each request once (nothing written after the first response)', () => {
     expect(answers.filter((answer) => answer.response.trailing !== '').map((answer) => describeAnswer(answer, JSON.stringify(answer.response.trailing.slice(0, 60))))).toEqual([]);
   });
 
-  // BUG (reported): problems written for requests Node could not parse (clientErrorHandler in
-  // apps/gateway/src/server/build-server.ts) carry no requestId and no X-Request-ID.
-  it.fails('puts a requestId in every problem, even for requests that could not be parsed', () => {
+  // Regression: problems written for requests Node could not parse (clientErrorHandler in
+  // apps/gateway/src/server/build-server.ts) carried no requestId and no X-Request-ID.
+  it('puts a requestId in every problem, even for requests that could not be parsed', () => {
     const missing = answers.filter((answer) => {
       const problem = problemOf(answer.response);
       return problem.ok && typeof problem.requestId !== 'string';

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from 'bulwark/errors';
-import type { LoggerLike } from 'bulwark/observability';
+import { generateRequestId, type LoggerLike } from 'bulwark/observability';
 import type { TlsMaterial } from '../config/tls-files.js';
 import type { PeerInfo } from '../pipeline/edge.js';
 import { writeProblem } from '../pipeline/respond.js';
@@ -43,10 +43,15 @@ export interface ServerOptions {
 }
 
 const EMPTY_QUERY = Object.freeze({});
-const BAD_REQUEST_RESPONSE = (() => {
-  const body = JSON.stringify(toProblem(new ApiError('BAD_REQUEST', { detail: 'The request could not be parsed.' })).body);
-  return `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
-})();
+/**
+ * The raw answer for a request Node's parser refused (the gateway never saw it): a problem with a
+ * request id of its own, so that even these answers can be found in the logs by id.
+ */
+function badRequestResponse(): string {
+  const requestId = generateRequestId();
+  const body = JSON.stringify(toProblem(new ApiError('BAD_REQUEST', { detail: 'The request could not be parsed.' }), { requestId }).body);
+  return `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-ID: ${requestId}\r\nConnection: close\r\n\r\n${body}`;
+}
 
 /**
  * The HTTP server: a Node server whose request handler sends the gateway's own endpoints (health,
@@ -92,7 +97,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     requestTimeout: options.requestTimeoutMs,
     routerOptions: { querystringParser: () => EMPTY_QUERY, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 256 },
     clientErrorHandler: (_error, socket) => {
-      if (socket.writable) socket.end(BAD_REQUEST_RESPONSE);
+      if (socket.writable) socket.end(badRequestResponse());
       else socket.destroy();
     },
     frameworkErrors: (error, request, reply) => {
