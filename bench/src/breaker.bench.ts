@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { circuitBreaker, ConsecutiveBreaker, handleAll } from 'cockatiel';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createBreakerRegistry, createCircuitBreaker } from 'bulwark/resilience';
-import { machineLine, table, versionOf } from './support/report.js';
+import { machineLine, measureCpuPerCall, table, versionOf } from './support/report.js';
 import type { Row } from './support/report.js';
 
 /** The slice of opossum's API used here (the package ships no types). */
@@ -47,39 +47,10 @@ const swallow = (): undefined => undefined;
  * busy moment cannot favour one task over another. CPU time includes the GC's helper threads: a
  * breaker that allocates more pays for its garbage.
  */
-async function perCall(tasks: Record<string, () => unknown>): Promise<Row[]> {
-  const entries = Object.entries(tasks);
-  const batches = new Map<string, number>();
-  for (const [name, task] of entries) {
-    // Warm up, then size the measurement to about TARGET_CPU_MS of CPU.
-    const start = process.cpuUsage();
-    let count = 0;
-    while (count < 20 || cpuMs(start) < 100) {
-      await task();
-      count += 1;
-    }
-    batches.set(name, Math.max(10, Math.round((count * TARGET_CPU_MS) / cpuMs(start))));
-  }
-  const best = new Map<string, number>();
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, task] of entries) {
-      const count = batches.get(name) ?? 10;
-      const start = process.cpuUsage();
-      for (let index = 0; index < count; index += 1) await task();
-      const nsPerCall = (cpuMs(start) * 1e6) / (count * BATCH);
-      best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, nsPerCall));
-    }
-  }
-  return entries.map(([name]) => {
-    const ns = best.get(name) ?? Number.NaN;
-    return { name, opsPerSecond: 1e9 / ns, note: `${ns.toFixed(0)} ns/call` };
-  });
+function perCall(tasks: Record<string, () => unknown>): Promise<Row[]> {
+  return measureCpuPerCall(tasks, { batch: BATCH, rounds: ROUNDS, targetCpuMs: TARGET_CPU_MS, minCalls: 20, minInvocations: 10 });
 }
 
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-}
 
 const ops = (rows: readonly Row[], name: string): number => rows.find((row) => row.name === name)?.opsPerSecond ?? Number.NaN;
 

@@ -22,7 +22,7 @@ import { MemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createMemoryStore, createRateLimiter, type RateLimitAlgorithm } from 'bulwark/ratelimit';
-import { machineLine, table, versionOf, type Row } from './support/report.js';
+import { machineLine, measureCpuPerCall, table, versionOf, type Row } from './support/report.js';
 
 /** A package's version, also for packages whose `exports` hide their package.json. */
 function packageVersion(name: string): string {
@@ -81,31 +81,8 @@ function cpuMs(since: NodeJS.CpuUsage): number {
 }
 
 /** Best-of-rounds CPU cost per decision of each task (one task call = one batch of awaited decisions). */
-async function perCall(tasks: Record<string, () => Promise<void>>): Promise<Row[]> {
-  const entries = Object.entries(tasks);
-  const batches = new Map<string, number>();
-  for (const [name, task] of entries) {
-    const start = process.cpuUsage();
-    let count = 0;
-    while (count < 20 || cpuMs(start) < 100) {
-      await task();
-      count += 1;
-    }
-    batches.set(name, Math.max(10, Math.round((count * TARGET_CPU_MS) / cpuMs(start))));
-  }
-  const best = new Map<string, number>();
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, task] of entries) {
-      const count = batches.get(name) ?? 10;
-      const start = process.cpuUsage();
-      for (let index = 0; index < count; index += 1) await task();
-      best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, (cpuMs(start) * 1e6) / (count * BATCH)));
-    }
-  }
-  return entries.map(([name]) => {
-    const ns = best.get(name) ?? Number.NaN;
-    return { name, opsPerSecond: 1e9 / ns, note: `${ns.toFixed(0)} ns/decision` };
-  });
+function perCall(tasks: Record<string, () => Promise<void>>): Promise<Row[]> {
+  return measureCpuPerCall(tasks, { batch: BATCH, rounds: ROUNDS, targetCpuMs: TARGET_CPU_MS, minCalls: 20, minInvocations: 10, callName: 'decision' });
 }
 
 /** A task that awaits one decision per key for a batch, rotating through the 10,000 keys. */

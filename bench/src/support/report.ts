@@ -68,8 +68,12 @@ export interface CpuPerCallOptions {
   readonly targetCpuMs: number;
   /** Calibration runs at least this many task invocations. @default 10 */
   readonly minCalls?: number;
+  /** Calls measured per round never drop below this many task invocations. @default 1 */
+  readonly minInvocations?: number;
   /** How the per-call cost is written in the note. @default 'ns' */
   readonly unit?: 'ns' | 'µs';
+  /** What one call is, for the note (`ns/decision`). @default 'call' */
+  readonly callName?: string;
 }
 
 function cpuMsSince(since: NodeJS.CpuUsage): number {
@@ -82,7 +86,7 @@ function cpuMsSince(since: NodeJS.CpuUsage): number {
  * other jobs, process CPU time repeats within a few per cent where wall-clock throughput swings by
  * half, so the benchmarks that measure a per-call cost use this rather than tinybench's wall clock.
  */
-export async function measureCpuPerCall(tasks: Record<string, () => Promise<unknown>>, options: CpuPerCallOptions): Promise<Row[]> {
+export async function measureCpuPerCall(tasks: Record<string, () => unknown>, options: CpuPerCallOptions): Promise<Row[]> {
   const entries = Object.entries(tasks);
   const invocations = new Map<string, number>();
   for (const [name, task] of entries) {
@@ -92,12 +96,12 @@ export async function measureCpuPerCall(tasks: Record<string, () => Promise<unkn
       await task();
       count += 1;
     }
-    invocations.set(name, Math.max(1, Math.round((count * options.targetCpuMs) / cpuMsSince(start))));
+    invocations.set(name, Math.max(options.minInvocations ?? 1, Math.round((count * options.targetCpuMs) / cpuMsSince(start))));
   }
   const best = new Map<string, number>();
   for (let round = 0; round < options.rounds; round += 1) {
     for (const [name, task] of entries) {
-      const count = invocations.get(name) ?? 1;
+      const count = invocations.get(name) ?? options.minInvocations ?? 1;
       const start = process.cpuUsage();
       for (let i = 0; i < count; i += 1) await task();
       const nsPerCall = (cpuMsSince(start) * 1e6) / (count * options.batch);
@@ -106,7 +110,8 @@ export async function measureCpuPerCall(tasks: Record<string, () => Promise<unkn
   }
   return entries.map(([name]) => {
     const ns = best.get(name) ?? Number.NaN;
-    const note = options.unit === 'µs' ? `${(ns / 1000).toFixed(2)} µs/call` : `${ns.toFixed(0)} ns/call`;
+    const per = options.callName ?? 'call';
+    const note = options.unit === 'µs' ? `${(ns / 1000).toFixed(2)} µs/${per}` : `${ns.toFixed(0)} ns/${per}`;
     return { name, opsPerSecond: 1e9 / ns, note };
   });
 }
