@@ -15,34 +15,12 @@
  * best of 5 interleaved rounds: the machine is shared, and wall time would charge a task for
  * whatever else ran meanwhile. CPU time includes GC threads, so allocation is paid for.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { MemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createMemoryStore, createRateLimiter, type RateLimitAlgorithm } from 'bulwark/ratelimit';
 import { machineLine, measureCpuPerCall, table, versionOf, type Row } from './support/report.js';
 
-/** A package's version, also for packages whose `exports` hide their package.json. */
-function packageVersion(name: string): string {
-  const reported = versionOf(name);
-  if (reported !== 'unknown') return reported;
-  try {
-    let directory = dirname(createRequire(import.meta.url).resolve(name));
-    for (let depth = 0; depth < 5; depth += 1) {
-      const manifest = join(directory, 'package.json');
-      if (existsSync(manifest)) {
-        const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-        if (parsed.name === name && parsed.version !== undefined) return parsed.version;
-      }
-      directory = dirname(directory);
-    }
-  } catch {
-    // fall through
-  }
-  return 'unknown';
-}
 
 
 const BATCH = 1000;
@@ -183,7 +161,7 @@ const bounded = ourFlood.heapMb < erlFlood.heapMb && smallFlood.heapMb < ourFloo
 
 console.log(`## Rate limiting in memory: Bulwark vs rate-limiter-flexible and express-rate-limit
 
-\`npm run bench -- ratelimit-memory\` · ${machineLine()} · rate-limiter-flexible ${packageVersion('rate-limiter-flexible')} · express-rate-limit ${packageVersion('express-rate-limit')}
+\`npm run bench -- ratelimit-memory\` · ${machineLine()} · rate-limiter-flexible ${versionOf('rate-limiter-flexible')} · express-rate-limit ${versionOf('express-rate-limit')}
 
 Awaited decisions (\`await limiter.consume(key)\`, \`await rateLimiterMemory.consume(key)\`,
 \`await memoryStore.increment(key)\`), limit ${LIMIT.toLocaleString('en')} per ${WINDOW_MS / 1000} s so every decision is

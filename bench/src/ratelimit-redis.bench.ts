@@ -16,9 +16,6 @@
  * with `enableAutoPipelining`, and the best of the two counts as the peer.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { createServer } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisStore } from 'rate-limit-redis';
@@ -27,25 +24,6 @@ import { createMetricsRegistry } from 'bulwark/observability';
 import { createRateLimiter, createRedisStore, RATE_LIMIT_REDIS_OPTIONS } from 'bulwark/ratelimit';
 import { formatOps, machineLine, versionOf } from './support/report.js';
 
-/** A package's version, also for packages whose `exports` hide their package.json. */
-function packageVersion(name: string): string {
-  const reported = versionOf(name);
-  if (reported !== 'unknown') return reported;
-  try {
-    let directory = dirname(createRequire(import.meta.url).resolve(name));
-    for (let depth = 0; depth < 5; depth += 1) {
-      const manifest = join(directory, 'package.json');
-      if (existsSync(manifest)) {
-        const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-        if (parsed.name === name && parsed.version !== undefined) return parsed.version;
-      }
-      directory = dirname(directory);
-    }
-  } catch {
-    // fall through
-  }
-  return 'unknown';
-}
 
 
 const IN_FLIGHT = 256;
@@ -206,7 +184,7 @@ lines.push(`| redis-benchmark EVALSHA Bulwark GCRA script, 1 decision per call, 
 
 console.log(`## Rate limiting on Redis: Bulwark vs rate-limiter-flexible and express-rate-limit
 
-\`npm run bench -- ratelimit-redis\` · ${machineLine()} · redis-server ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.split(' ')[2]?.replace('v=', '') ?? 'unknown'} · ioredis ${packageVersion('ioredis')} · rate-limiter-flexible ${packageVersion('rate-limiter-flexible')} · rate-limit-redis ${packageVersion('rate-limit-redis')}
+\`npm run bench -- ratelimit-redis\` · ${machineLine()} · redis-server ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.split(' ')[2]?.replace('v=', '') ?? 'unknown'} · ioredis ${versionOf('ioredis')} · rate-limiter-flexible ${versionOf('rate-limiter-flexible')} · rate-limit-redis ${versionOf('rate-limit-redis')}
 
 ${IN_FLIGHT} decisions in flight from one process (closed loop, ${KEYS.toLocaleString('en')} keys, every decision allowed), against a private
 redis-server on the same machine; best of ${ROUNDS} rounds of ${MEASURE_MS / 1000} s per task. rate-limiter-flexible and rate-limit-redis count

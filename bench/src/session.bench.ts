@@ -28,12 +28,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RedisStore } from 'connect-redis';
 import express from 'express';
@@ -373,19 +371,6 @@ async function httpLevel(redisPort: number): Promise<Loaded[]> {
 
 // --- report ----------------------------------------------------------------------------------------
 
-/** The version of a package whose `exports` hide its package.json (connect-redis): read from the file above its entry. */
-function packageVersion(name: string): string {
-  let directory = dirname(require.resolve(name));
-  while (directory !== dirname(directory)) {
-    const file = join(directory, 'package.json');
-    if (existsSync(file)) {
-      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === name) return manifest.version ?? 'unknown';
-    }
-    directory = dirname(directory);
-  }
-  return versionOf(name);
-}
 
 async function main(): Promise<void> {
   const redis = await startRedis();
@@ -408,7 +393,7 @@ async function main(): Promise<void> {
   const out: string[] = [
     '## Sessions',
     '',
-    `\`npm run bench -- session\` · ${machineLine()} · Redis ${redisVersion} (a private redis-server for the run) · express-session ${versionOf('express-session')} · connect-redis ${packageVersion('connect-redis')} · redis (node-redis) ${versionOf('redis')} · ioredis ${versionOf('ioredis')} · express ${versionOf('express')} · autocannon ${versionOf('autocannon')}`,
+    `\`npm run bench -- session\` · ${machineLine()} · Redis ${redisVersion} (a private redis-server for the run) · express-session ${versionOf('express-session')} · connect-redis ${versionOf('connect-redis')} · redis (node-redis) ${versionOf('redis')} · ioredis ${versionOf('ioredis')} · express ${versionOf('express')} · autocannon ${versionOf('autocannon')}`,
     '',
     "One validation is each library's whole per-request work for a request with a valid session cookie, through its real",
     'middleware: Bulwark `createSessionHttp().load()` with its defaults (IP binding and device fingerprint on; one Lua script',

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Bench } from 'tinybench';
 
@@ -10,13 +12,27 @@ export function machineLine(): string {
   return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
-/** The installed version of an npm package, read from its package.json. */
+/**
+ * The installed version of an npm package, read from its package.json — also for packages whose
+ * `exports` hide it (connect-redis, structured-headers): then the manifest above the entry is read.
+ */
 export function versionOf(name: string): string {
   try {
     return (require(`${name}/package.json`) as { version: string }).version;
   } catch {
-    return 'unknown';
+    // `exports` does not list package.json: walk up from the entry point.
   }
+  try {
+    for (let directory = dirname(require.resolve(name)); directory !== dirname(directory); directory = dirname(directory)) {
+      const file = join(directory, 'package.json');
+      if (!existsSync(file)) continue;
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === name) return manifest.version ?? 'unknown';
+    }
+  } catch {
+    // not installed, or not resolvable from here
+  }
+  return 'unknown';
 }
 
 export interface Row {
