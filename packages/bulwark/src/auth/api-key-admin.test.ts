@@ -135,6 +135,24 @@ describe('createApiKeyAdmin with SQL', () => {
     expect((await realAudit.verify()).ok).toBe(true);
   });
 
+  it('answers a failed change after 1 s at most when its failure audit entry hangs (a database that just failed)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const realAudit = createMemoryAuditLog({ chainKey, redact: testRedact });
+      const hanging: AuditLog = { ...realAudit, append: () => new Promise(() => undefined) };
+      const admin = createApiKeyAdmin({ store: createMemoryKeyStore({ pepper, encryptor: keyring }), audit: hanging });
+      let outcome: unknown;
+      const change = admin.create({ name: '', tenant: 'acme' }, context).catch((error: unknown) => (outcome = error));
+      await vi.advanceTimersByTimeAsync(999);
+      expect(outcome).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await change;
+      expect(String(outcome)).toMatch(/name must be/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('validates its options', () => {
     const audit = createMemoryAuditLog({ chainKey, redact: testRedact });
     expect(() => createApiKeyAdmin({ store: {} as KeyStore, audit })).toThrow(/store/);

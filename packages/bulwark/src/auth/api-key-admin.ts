@@ -6,6 +6,9 @@ import type { SqlClient } from '../sql/sql-client.js';
 import type { CreateApiKeyInput, CreatedApiKey, KeyStore, RevokeApiKeyResult, RotateApiKeyOptions, RotateApiKeyResult } from './key-store.js';
 import type { RevocationBus } from './revocation.js';
 
+/** How long a failed change's answer waits for its failure audit entry (which carries on after). */
+const FAILURE_AUDIT_WAIT_MS = 1000;
+
 /** Who is acting, for the audit entry. */
 export interface AdminContext {
   /** A key id, a user, `cli`. */
@@ -78,13 +81,19 @@ export function createApiKeyAdmin(options: ApiKeyAdminOptions): ApiKeyAdmin {
     outcome,
     input,
   });
-  /** Audits a change that threw (its transaction is gone): best effort, never hides the original error. */
+  /**
+   * Audits a change that threw (its transaction is gone): best effort, never hides the original
+   * error, and holds the caller's answer {@link FAILURE_AUDIT_WAIT_MS} at most — the database that
+   * just failed may not answer for a while; the entry is still written if it does.
+   */
   const auditThrown = async (context: AdminContext, action: string, target: string | null, input: Record<string, unknown>, error: unknown): Promise<void> => {
-    try {
-      await audit.append(entry(context, action, target, 'failure', { ...input, error: error instanceof Error ? error.message : String(error) }));
-    } catch (auditError) {
-      logger.error({ err: auditError, action }, 'could not audit a failed key change');
-    }
+    const appended = audit.append(entry(context, action, target, 'failure', { ...input, error: error instanceof Error ? error.message : String(error) })).then(
+      () => undefined,
+      (auditError: unknown) => logger.error({ err: auditError, action }, 'could not audit a failed key change'),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([appended, new Promise<void>((resolve) => (timer = setTimeout(resolve, FAILURE_AUDIT_WAIT_MS)))]);
+    clearTimeout(timer);
   };
   const broadcast = async (keyIds: readonly string[]): Promise<void> => {
     if (revocation === undefined || keyIds.length === 0) return;

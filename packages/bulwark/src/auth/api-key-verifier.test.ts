@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createMetricsRegistry } from '../observability/metrics-registry.js';
 import { generateApiKey } from './api-key-format.js';
 import { createApiKeyVerifier } from './api-key-verifier.js';
-import type { ApiKeyVerifierOptions } from './api-key-verifier.js';
+import type { ApiKeyVerification, ApiKeyVerifierOptions } from './api-key-verifier.js';
 import type { KeyStore } from './key-store.js';
 import { createMemoryKeyStore } from './key-store-memory.js';
 import { testClock } from '../../test/auth/key-store.contract.js';
@@ -262,5 +262,137 @@ describe('createApiKeyVerifier', () => {
     expect(() => createApiKeyVerifier({ store, pepper, cache: { ttlMs: 1.5 } })).toThrow(/cache.ttlMs/);
     expect(() => createApiKeyVerifier({ store, pepper, allowedEnvs: [] })).toThrow(/allowedEnvs/);
     expect(() => createApiKeyVerifier({ store: {} as KeyStore, pepper })).toThrow(/store must be a KeyStore/);
+  });
+});
+
+describe('createApiKeyVerifier stale-if-error', () => {
+  const outage = () => new Error('connection refused');
+  const recordingLogger = () => ({ error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() });
+
+  it('serves a cached key past its TTL while the store fails, counts it as stale and says so once', async () => {
+    const logger = recordingLogger();
+    const { store, verifier, findByHash, clock, registry } = setup({ logger });
+    const { key } = await store.create({ name: 'k', tenant: 't' });
+    expect((await verifier.verify(key)).ok).toBe(true);
+    clock.advance(5000);
+    findByHash.mockRejectedValue(outage());
+    expect((await verifier.verify(key)).ok).toBe(true);
+    clock.advance(60_000);
+    expect((await verifier.verify(key)).ok).toBe(true);
+    expect(await metric(registry, 'api_key_cache_lookups_total', { result: 'stale' })).toBe(2);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.warn.mock.calls[0]?.[1]).toMatch(/stale-if-error/);
+  });
+
+  it('does not ask a failing store once per request: stale entries are served without a lookup for 1 s', async () => {
+    const { store, verifier, findByHash, clock } = setup();
+    const { key } = await store.create({ name: 'k', tenant: 't' });
+    await verifier.verify(key);
+    clock.advance(5000);
+    findByHash.mockClear();
+    findByHash.mockRejectedValue(outage());
+    for (let i = 0; i < 10; i += 1) expect((await verifier.verify(key)).ok).toBe(true);
+    expect(findByHash).toHaveBeenCalledTimes(1);
+    clock.advance(999);
+    await verifier.verify(key);
+    expect(findByHash).toHaveBeenCalledTimes(1);
+    clock.advance(1);
+    await verifier.verify(key);
+    expect(findByHash).toHaveBeenCalledTimes(2);
+  });
+
+  it('goes back to the store\'s answers when it recovers, and logs the recovery', async () => {
+    const logger = recordingLogger();
+    const { store, verifier, findByHash, clock, registry } = setup({ logger });
+    const { key, record } = await store.create({ name: 'k', tenant: 't' });
+    await verifier.verify(key);
+    clock.advance(5000);
+    findByHash.mockRejectedValueOnce(outage());
+    expect((await verifier.verify(key)).ok).toBe(true);
+    // Revoked while this instance could not hear about it; the store tells it on the next lookup.
+    await store.revoke(record.id);
+    clock.advance(1000);
+    expect(await verifier.verify(key)).toEqual({ ok: false, reason: 'revoked' });
+    expect(logger.info).toHaveBeenCalledWith({}, expect.stringMatching(/answers again/));
+    expect(await metric(registry, 'api_key_cache_lookups_total', { result: 'stale' })).toBe(1);
+  });
+
+  it('never serves a stale key that a revocation broadcast dropped: 503 (rejects) while the store fails', async () => {
+    const revocation = createMemoryRevocationBus();
+    const { store, verifier, findByHash, clock } = setup({ revocation });
+    const { key, record } = await store.create({ name: 'k', tenant: 't' });
+    await verifier.verify(key);
+    clock.advance(5000);
+    findByHash.mockRejectedValue(outage());
+    expect((await verifier.verify(key)).ok).toBe(true);
+    await revocation.publish([record.id]);
+    await expect(verifier.verify(key)).rejects.toThrow('connection refused');
+    await verifier.close();
+  });
+
+  it('checks expiry on every stale hit', async () => {
+    const { store, verifier, findByHash, clock } = setup();
+    const { key } = await store.create({ name: 'k', tenant: 't', expiresAt: new Date(clock.now() + 7000) });
+    await verifier.verify(key);
+    clock.advance(5000);
+    findByHash.mockRejectedValue(outage());
+    expect((await verifier.verify(key)).ok).toBe(true);
+    clock.advance(2000);
+    expect(await verifier.verify(key)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('never serves an unknown key stale, nor a found key past staleIfErrorMs', async () => {
+    const { store, verifier, findByHash, clock } = setup({ cache: { ttlMs: 5000, staleIfErrorMs: 10_000, negativeTtlMs: 1000 } });
+    const { key } = await store.create({ name: 'k', tenant: 't' });
+    const unknown = generateApiKey();
+    expect(await verifier.verify(unknown)).toEqual({ ok: false, reason: 'invalid' });
+    await verifier.verify(key);
+    findByHash.mockRejectedValue(outage());
+    clock.advance(1000);
+    await expect(verifier.verify(unknown)).rejects.toThrow('connection refused');
+    clock.advance(13_999);
+    expect((await verifier.verify(key)).ok).toBe(true);
+    clock.advance(1);
+    await expect(verifier.verify(key)).rejects.toThrow('connection refused');
+  });
+
+  it('waits at most refreshTimeoutMs for a store that hangs, then serves stale at once; the late answer refreshes the cache', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { store, verifier, findByHash, clock, registry } = setup({ refreshTimeoutMs: 500 });
+      const { key, record } = await store.create({ name: 'k', tenant: 't' });
+      await verifier.verify(key);
+      clock.advance(5000);
+      let answer: (found: Awaited<ReturnType<KeyStore['findByHash']>>) => void = () => undefined;
+      findByHash.mockClear();
+      findByHash.mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+      let first: ApiKeyVerification | undefined;
+      const waiting = verifier.verify(key).then((result) => (first = result));
+      const joined = verifier.verify(key);
+      await vi.advanceTimersByTimeAsync(499);
+      expect(first).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await waiting;
+      expect(first?.ok).toBe(true);
+      expect((await joined).ok).toBe(true);
+      // The lookup is still running: later requests do not wait for it, nor start another.
+      expect((await verifier.verify(key)).ok).toBe(true);
+      expect(findByHash).toHaveBeenCalledTimes(1);
+      expect(await metric(registry, 'api_key_cache_lookups_total', { result: 'stale' })).toBe(3);
+      // The store answers, late: the key was revoked. The cache takes the answer.
+      await store.revoke(record.id);
+      answer(await store.findByHash(findByHash.mock.calls[0]![0]));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(await verifier.verify(key)).toEqual({ ok: false, reason: 'revoked' });
+      expect(await metric(registry, 'api_key_cache_lookups_total', { result: 'hit' })).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('validates refreshTimeoutMs and staleIfErrorMs', () => {
+    const store = createMemoryKeyStore({ pepper });
+    expect(() => createApiKeyVerifier({ store, pepper, refreshTimeoutMs: 0 })).toThrow(/refreshTimeoutMs must be an integer from 1 to 60000/);
+    expect(() => createApiKeyVerifier({ store, pepper, cache: { staleIfErrorMs: -1 } })).toThrow(/cache.staleIfErrorMs/);
   });
 });

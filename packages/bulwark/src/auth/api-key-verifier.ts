@@ -39,8 +39,20 @@ export interface ApiKeyVerifierOptions {
    * @default undefined
    */
   readonly previousPepper?: Buffer | undefined;
-  /** Cache sizing and TTLs. @default { maxSize: 10_000, ttlMs: 5000, negativeMaxSize: 10_000, negativeTtlMs: 1000 } */
+  /**
+   * Cache sizing and TTLs. A found key past `ttlMs` is asked for again, but kept `staleIfErrorMs`
+   * longer and served while the store fails.
+   * @default { maxSize: 10_000, ttlMs: 5000, negativeMaxSize: 10_000, negativeTtlMs: 1000, staleIfErrorMs: 3_600_000 }
+   */
   readonly cache?: KeyCacheOptions | undefined;
+  /**
+   * How long requests wait for the store when their key's cache entry is past its TTL but kept for
+   * stale-if-error. Past it they are served the stale entry while the lookup carries on (its answer
+   * refreshes the cache), so a store that hangs delays one key's requests by this much once, not
+   * every request by the database's own deadlines. A key with no entry waits for the store.
+   * 1…60,000 ms. @default 1000
+   */
+  readonly refreshTimeoutMs?: number | undefined;
   /** Revocation broadcasts to listen to (drops keys from the cache within the broadcast delay). @default undefined (TTL only) */
   readonly revocation?: RevocationBus | undefined;
   /** Receives each successful use, for batched `lastUsedAt` updates. @default undefined */
@@ -58,7 +70,8 @@ export interface ApiKeyVerifierOptions {
 export interface ApiKeyVerifier {
   /**
    * Verifies a presented key: format and checksum first (no I/O), then the cache, then the store.
-   * Never throws on hostile input; rejects only when the store fails on a cache miss.
+   * Never throws on hostile input; rejects only when the store fails on a cache miss and no stale
+   * entry of the key is kept (stale-if-error).
    */
   verify(presented: unknown): Promise<ApiKeyVerification>;
   /** Drops a key from this verifier's cache. */
@@ -73,6 +86,19 @@ interface CachedKey {
   readonly success: ApiKeyVerification;
   readonly revokedAtMs: number;
   readonly endsAtMs: number;
+}
+
+/** How long a found key is kept past its TTL for stale-if-error, unless `cache.staleIfErrorMs` says otherwise. */
+const DEFAULT_STALE_IF_ERROR_MS = 3_600_000;
+/** After a failed store lookup, stale entries are served without asking the store for this long. */
+const STALE_RETRY_MS = 1000;
+const OVERDUE = Symbol('overdue');
+
+/** A store lookup in flight, shared by the requests for one key. */
+interface InflightLookup {
+  readonly result: Promise<CachedKey | undefined>;
+  /** Resolves once the lookup has run `refreshTimeoutMs` without settling (at once for a later waiter). */
+  readonly overdue: Promise<typeof OVERDUE>;
 }
 
 const failure = (reason: ApiKeyFailureReason): ApiKeyVerification => Object.freeze({ ok: false, reason });
@@ -107,10 +133,20 @@ function toCached(stored: StoredApiKey): CachedKey {
 /**
  * Creates the API key verifier: checksum before anything else, a bounded two-tier cache (found
  * keys / unknown keys) in front of the store, revocation broadcasts, and batched last-use writes.
- * Concurrent misses for the same key share one store lookup. Expiry is checked on every cache hit.
+ * Concurrent misses for the same key share one store lookup. Expiry and revocation are checked on
+ * every cache hit, stale or not.
+ *
+ * Stale-if-error: a found key past its TTL is kept `cache.staleIfErrorMs` longer. Its next request
+ * asks the store; when the store fails, or has not answered within `refreshTimeoutMs`, the stale
+ * entry is served — so a database outage does not become a data-plane outage for keys in use. For
+ * 1 s after a failed lookup, stale entries are served without asking at all (a
+ * dead database is not asked once per request). Revocation broadcasts still drop entries at once;
+ * "no such key" answers are never served stale; a key with no entry still needs the store.
  *
  * Metrics: `auth_failures_total{scheme="api_key",reason}`, `api_key_cache_lookups_total{result}`
- * (`hit`, `negative_hit`, `miss`).
+ * (`hit`, `negative_hit`, `miss`: answered by the store, `stale`: served past its TTL because the
+ * store failed or was slow). A warning is logged when stale serving starts, an info line when the
+ * store answers again.
  *
  * @example
  * const verifier = createApiKeyVerifier({ store, ...apiKeyPeppers(keyring), revocation, lastUsed });
@@ -127,19 +163,28 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
   if (allowedEnvs !== undefined && (allowedEnvs.size === 0 || ![...allowedEnvs].every(isApiKeyEnv))) {
     throw new TypeError('createApiKeyVerifier: allowedEnvs must be a non-empty array of environments ([a-z0-9]{1,16})');
   }
-  const cache = createKeyCache<CachedKey>(options.cache);
+  const refreshTimeoutMs = options.refreshTimeoutMs ?? 1000;
+  if (!Number.isSafeInteger(refreshTimeoutMs) || refreshTimeoutMs < 1 || refreshTimeoutMs > 60_000) {
+    throw new TypeError(`createApiKeyVerifier: refreshTimeoutMs must be an integer from 1 to 60000; got ${String(options.refreshTimeoutMs)}`);
+  }
+  const cache = createKeyCache<CachedKey>({ ...options.cache, staleIfErrorMs: options.cache?.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS });
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const registry = options.registry ?? defaultMetricsRegistry();
   const failures = counterIn(registry, { name: 'auth_failures_total', help: 'Authentication failures, by scheme and reason.', labelNames: ['scheme', 'reason'] });
-  const lookups = counterIn(registry, { name: 'api_key_cache_lookups_total', help: 'API key verifier cache lookups, by result (hit, negative_hit, miss).', labelNames: ['result'] });
+  const lookups = counterIn(registry, { name: 'api_key_cache_lookups_total', help: 'API key verifier cache lookups, by result (hit, negative_hit, miss, stale).', labelNames: ['result'] });
   const failureCounters = Object.fromEntries(
     (Object.keys(FAILURES) as ApiKeyFailureReason[]).map((reason) => [reason, failures.labels({ scheme: 'api_key', reason })]),
   ) as Record<ApiKeyFailureReason, { inc(): void }>;
   const hits = lookups.labels({ result: 'hit' });
   const negativeHits = lookups.labels({ result: 'negative_hit' });
   const misses = lookups.labels({ result: 'miss' });
-  const inflight = new Map<string, Promise<CachedKey | undefined>>();
+  const staleServed = lookups.labels({ result: 'stale' });
+  const inflight = new Map<string, InflightLookup>();
+  /** When a store lookup last failed (`now()` ms), until one succeeds again. */
+  let lastFailureAtMs: number | undefined;
+  /** Whether stale entries have been served since the store last answered (for the log lines). */
+  let servingStale = false;
 
   const fail = (reason: ApiKeyFailureReason): ApiKeyVerification => {
     failureCounters[reason].inc();
@@ -175,6 +220,78 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
     return toCached(old);
   };
 
+  /** The store lookup of `key`, shared by every request for it while it runs; its answer is cached. */
+  const sharedLookup = (key: string, cacheKey: string): InflightLookup => {
+    const running = inflight.get(cacheKey);
+    if (running !== undefined) return running;
+    const generation = cache.generation();
+    let overdueTimer: ReturnType<typeof setTimeout> | undefined;
+    const pending: InflightLookup = {
+      result: lookup(key).then(
+        (found) => {
+          const storedAtMs = now();
+          if (found === undefined) cache.setNegative(cacheKey, storedAtMs, generation);
+          else cache.set(cacheKey, found, storedAtMs, generation);
+          lastFailureAtMs = undefined;
+          if (servingStale) {
+            servingStale = false;
+            logger.info({}, 'the API key store answers again; cached keys past their TTL are checked again');
+          }
+          return found;
+        },
+        (error: unknown) => {
+          lastFailureAtMs = now();
+          throw error;
+        },
+      ),
+      overdue: new Promise<typeof OVERDUE>((resolve) => {
+        overdueTimer = setTimeout(resolve, refreshTimeoutMs, OVERDUE);
+        overdueTimer.unref?.();
+      }),
+    };
+    inflight.set(cacheKey, pending);
+    const settled = (): void => {
+      clearTimeout(overdueTimer);
+      inflight.delete(cacheKey);
+    };
+    pending.result.then(settled, settled);
+    return pending;
+  };
+
+  /** Serves `stale` if the cache still holds it (a revocation may have dropped it meanwhile); otherwise `error`. */
+  const serveStale = (cacheKey: string, stale: CachedKey, error: unknown): ApiKeyVerification => {
+    const nowMs = now();
+    const current = cache.get(cacheKey, nowMs);
+    if (current?.kind === 'hit') {
+      hits.inc();
+      return judge(current.value, nowMs);
+    }
+    if (current?.kind !== 'stale' || current.value !== stale) throw error;
+    staleServed.inc();
+    if (!servingStale) {
+      servingStale = true;
+      logger.warn({ err: error, refreshTimeoutMs }, 'the API key store is failing or slow: serving cached keys past their TTL (stale-if-error) until it answers');
+    }
+    return judge(stale, nowMs);
+  };
+
+  /** A key whose entry is past its TTL: the store's answer if it comes in time, else the stale entry. */
+  const refreshOrServeStale = async (key: string, cacheKey: string, stale: CachedKey, nowMs: number): Promise<ApiKeyVerification> => {
+    if (lastFailureAtMs !== undefined && nowMs - lastFailureAtMs < STALE_RETRY_MS) {
+      return serveStale(cacheKey, stale, new Error('the API key store failed moments ago'));
+    }
+    const pending = sharedLookup(key, cacheKey);
+    let found;
+    try {
+      found = await Promise.race([pending.result, pending.overdue]);
+    } catch (error) {
+      return serveStale(cacheKey, stale, error);
+    }
+    if (found === OVERDUE) return serveStale(cacheKey, stale, new Error(`the API key store did not answer within ${refreshTimeoutMs} ms (refreshTimeoutMs)`));
+    misses.inc();
+    return found === undefined ? fail('invalid') : judge(found, now());
+  };
+
   const unsubscribe = revocation?.subscribe((event) => {
     if (event.type === 'resync') cache.clear();
     else for (const id of event.keyIds) cache.invalidate(id);
@@ -193,33 +310,17 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
       const cacheKey = digest('sha256', key, 'base64');
       const nowMs = now();
       const cached = cache.get(cacheKey, nowMs);
-      if (cached !== undefined) {
-        if (cached.kind === 'negative') {
-          negativeHits.inc();
-          return fail('invalid');
-        }
+      if (cached?.kind === 'negative') {
+        negativeHits.inc();
+        return fail('invalid');
+      }
+      if (cached?.kind === 'hit') {
         hits.inc();
         return judge(cached.value, nowMs);
       }
+      if (cached?.kind === 'stale') return refreshOrServeStale(key, cacheKey, cached.value, nowMs);
       misses.inc();
-
-      let pending = inflight.get(cacheKey);
-      if (pending === undefined) {
-        const generation = cache.generation();
-        pending = lookup(key).then((found) => {
-          const storedAtMs = now();
-          if (found === undefined) cache.setNegative(cacheKey, storedAtMs, generation);
-          else cache.set(cacheKey, found, storedAtMs, generation);
-          return found;
-        });
-        const shared = pending;
-        inflight.set(cacheKey, shared);
-        void shared.then(
-          () => inflight.delete(cacheKey),
-          () => inflight.delete(cacheKey),
-        );
-      }
-      const found = await pending;
+      const found = await sharedLookup(key, cacheKey).result;
       return found === undefined ? fail('invalid') : judge(found, now());
     },
     invalidate(keyId) {

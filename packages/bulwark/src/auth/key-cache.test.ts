@@ -77,7 +77,30 @@ describe('createKeyCache', () => {
     expect(cache.size).toEqual({ positive: 0, negative: 0 });
   });
 
+  it('keeps a found key staleIfErrorMs past its TTL, as stale, then drops it', () => {
+    const cache = createKeyCache<{ id: string }>({ ttlMs: 100, staleIfErrorMs: 1000 });
+    cache.set('k', value('a'), 0, cache.generation());
+    expect(cache.get('k', 99)?.kind).toBe('hit');
+    expect(cache.get('k', 100)).toEqual({ kind: 'stale', value: { id: 'a' } });
+    expect(cache.get('k', 1099)?.kind).toBe('stale');
+    expect(cache.get('k', 1100)).toBeUndefined();
+    expect(cache.size.positive).toBe(0);
+  });
+
+  it('drops a stale key on invalidation, and when the store says it no longer exists', () => {
+    const cache = createKeyCache<{ id: string }>({ ttlMs: 100, staleIfErrorMs: 1000, negativeTtlMs: 10 });
+    cache.set('k1', value('a'), 0, cache.generation());
+    cache.set('k2', value('b'), 0, cache.generation());
+    cache.invalidate('a');
+    expect(cache.get('k1', 200)).toBeUndefined();
+    cache.setNegative('k2', 200, cache.generation());
+    expect(cache.get('k2', 201)).toEqual({ kind: 'negative' });
+    // A negative answer is never kept stale.
+    expect(cache.get('k2', 210)).toBeUndefined();
+  });
+
   it('validates options', () => {
+    expect(() => createKeyCache({ staleIfErrorMs: 86_400_001 })).toThrow(/cache.staleIfErrorMs must be an integer from 0 to 86400000/);
     expect(() => createKeyCache({ maxSize: 0 })).toThrow(/cache.maxSize/);
     expect(() => createKeyCache({ negativeMaxSize: -1 })).toThrow(/cache.negativeMaxSize/);
     expect(() => createKeyCache({ negativeTtlMs: Number.NaN })).toThrow(/cache.negativeTtlMs/);

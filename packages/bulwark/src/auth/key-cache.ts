@@ -5,7 +5,10 @@
  * of well-formed garbage keys (each one a database miss) can fill only the negative tier — it can
  * never evict the keys of real clients, and each garbage key reaches the database at most once per
  * `negativeTtlMs`. Entries expire after their TTL (the bound on how stale a revocation can be when
- * a broadcast is missed); a key's own expiry is checked by the verifier on every hit.
+ * a broadcast is missed); a key's own expiry is checked by the verifier on every hit. With
+ * `staleIfErrorMs`, a found key is kept that much longer past its TTL and returned as `stale`: the
+ * caller asks the store again, and may use it only when the store cannot answer. "No such key"
+ * answers are never kept stale.
  *
  * Hand-written rather than `lru-cache`: ~80 lines over `Map` insertion order, with an injected clock
  * (tests drive it), the id index revocation needs, and a generation counter that stops a lookup
@@ -22,10 +25,18 @@ export interface KeyCacheOptions {
   readonly negativeMaxSize?: number | undefined;
   /** How long a "no such key" answer is kept. @default 1000 */
   readonly negativeTtlMs?: number | undefined;
+  /**
+   * How long past its TTL a found key is kept, returned as `stale`, for use while the store fails
+   * (stale-if-error, as in RFC 5861). Revocation broadcasts still drop it. 0 keeps nothing stale.
+   * @default 3_600_000 in the API key verifier; 0 in the signing-key lookup and a bare cache
+   */
+  readonly staleIfErrorMs?: number | undefined;
 }
 
 interface Entry<V> {
   readonly value: V;
+  /** Until then a `hit`; after it `stale`, until `expiresAtMs`. */
+  readonly freshUntilMs: number;
   readonly expiresAtMs: number;
   /** Set on every hit, cleared when the entry gets its second chance. */
   referenced: boolean;
@@ -49,7 +60,7 @@ class Lru<V> {
     return this.entries.size;
   }
 
-  get(key: string, nowMs: number): V | undefined {
+  get(key: string, nowMs: number): Entry<V> | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAtMs <= nowMs) {
@@ -58,17 +69,17 @@ class Lru<V> {
       return undefined;
     }
     entry.referenced = true;
-    return entry.value;
+    return entry;
   }
 
-  set(key: string, value: V, expiresAtMs: number): void {
+  set(key: string, value: V, freshUntilMs: number, expiresAtMs: number): void {
     const previous = this.entries.get(key);
     if (previous !== undefined) {
       this.entries.delete(key);
       this.onEvict?.(key, previous.value);
     }
     while (this.entries.size >= this.max) this.evictOne();
-    this.entries.set(key, { value, expiresAtMs, referenced: false });
+    this.entries.set(key, { value, freshUntilMs, expiresAtMs, referenced: false });
   }
 
   private evictOne(): void {
@@ -97,15 +108,17 @@ class Lru<V> {
   }
 }
 
-export type KeyCacheLookup<V> = { readonly kind: 'hit'; readonly value: V } | { readonly kind: 'negative' } | undefined;
+/** A found key within its TTL, one past it (kept for `staleIfErrorMs`), a cached "no such key", or nothing. */
+export type KeyCacheLookup<V> = { readonly kind: 'hit'; readonly value: V } | { readonly kind: 'stale'; readonly value: V } | { readonly kind: 'negative' } | undefined;
 
 export interface KeyCache<V extends { readonly id: string }> {
-  /** A found key, a cached "no such key", or `undefined` (ask the store). */
+  /** A found key, a found key past its TTL (`stale`: ask the store), a cached "no such key", or `undefined` (ask the store). */
   get(cacheKey: string, nowMs: number): KeyCacheLookup<V>;
   /** The current generation: read it before a store lookup, pass it to `set`/`setNegative`. */
   generation(): number;
   /** Caches a found key, unless something was invalidated since `generation` was read. */
   set(cacheKey: string, value: V, nowMs: number, generation: number): void;
+  /** Caches "no such key" (and drops a stale found entry for it), unless something was invalidated since `generation`. */
   setNegative(cacheKey: string, nowMs: number, generation: number): void;
   /** Drops a key by id (revocation, rotation). */
   invalidate(id: string): void;
@@ -128,6 +141,7 @@ export interface ResolvedKeyCacheOptions {
   readonly ttlMs: number;
   readonly negativeMaxSize: number;
   readonly negativeTtlMs: number;
+  readonly staleIfErrorMs: number;
 }
 
 export function resolveKeyCacheOptions(options: KeyCacheOptions = {}): ResolvedKeyCacheOptions {
@@ -136,11 +150,12 @@ export function resolveKeyCacheOptions(options: KeyCacheOptions = {}): ResolvedK
     ttlMs: checkOption('ttlMs', options.ttlMs, 5000, 1, 3_600_000),
     negativeMaxSize: checkOption('negativeMaxSize', options.negativeMaxSize, 10_000, 1, 10_000_000),
     negativeTtlMs: checkOption('negativeTtlMs', options.negativeTtlMs, 1000, 1, 3_600_000),
+    staleIfErrorMs: checkOption('staleIfErrorMs', options.staleIfErrorMs, 0, 0, 86_400_000),
   };
 }
 
 export function createKeyCache<V extends { readonly id: string }>(options: KeyCacheOptions = {}): KeyCache<V> {
-  const { maxSize, ttlMs, negativeMaxSize, negativeTtlMs } = resolveKeyCacheOptions(options);
+  const { maxSize, ttlMs, negativeMaxSize, negativeTtlMs, staleIfErrorMs } = resolveKeyCacheOptions(options);
   const cacheKeyById = new Map<string, string>();
   const positive = new Lru<V>(maxSize, (cacheKey, value) => {
     if (cacheKeyById.get(value.id) === cacheKey) cacheKeyById.delete(value.id);
@@ -150,20 +165,21 @@ export function createKeyCache<V extends { readonly id: string }>(options: KeyCa
 
   return {
     get(cacheKey, nowMs) {
-      const value = positive.get(cacheKey, nowMs);
-      if (value !== undefined) return { kind: 'hit', value };
+      const found = positive.get(cacheKey, nowMs);
+      if (found !== undefined) return { kind: found.freshUntilMs > nowMs ? 'hit' : 'stale', value: found.value };
       return negative.get(cacheKey, nowMs) === undefined ? undefined : { kind: 'negative' };
     },
     generation: () => generation,
     set(cacheKey, value, nowMs, seen) {
       if (seen !== generation) return;
       negative.delete(cacheKey);
-      positive.set(cacheKey, value, nowMs + ttlMs);
+      positive.set(cacheKey, value, nowMs + ttlMs, nowMs + ttlMs + staleIfErrorMs);
       cacheKeyById.set(value.id, cacheKey);
     },
     setNegative(cacheKey, nowMs, seen) {
       if (seen !== generation) return;
-      negative.set(cacheKey, true, nowMs + negativeTtlMs);
+      positive.delete(cacheKey);
+      negative.set(cacheKey, true, nowMs + negativeTtlMs, nowMs + negativeTtlMs);
     },
     invalidate(id) {
       generation += 1;

@@ -78,6 +78,10 @@ describe('bulwarkEnvSchema: defaults', () => {
     });
     expect(env).toMatchObject({ NODE_ENV: 'test', PORT: 9000, HOST: '::', BULWARK_BREAKER_RESET_TIMEOUT_MS: 60_000, METRICS_ALLOWED_IPS: ['loopback', '10.0.0.0/8'] });
   });
+
+  it('accepts PORT=0 (a free port), as the config file accepts server.port: 0', () => {
+    expect(envOf({ NODE_ENV: 'test', PORT: '0' }).PORT).toBe(0);
+  });
 });
 
 describe('bulwarkEnvSchema: production', () => {
@@ -148,7 +152,7 @@ describe('bulwarkEnvSchema: refusals', () => {
   it.each([
     ['NODE_ENV', 'prod'],
     ['NODE_ENV', 'Production'],
-    ['PORT', '0'],
+    ['PORT', '-1'],
     ['PORT', '65536'],
     ['PORT', '8080.0'],
     ['HOST', '0.0.0.0:8080'],

@@ -91,8 +91,9 @@ export const BULWARK_ENV_VARIABLES = bulwarkTable({
     secret: false,
   },
   PORT: {
-    schema: envInteger({ min: 1, max: 65535, default: 8080 }),
-    description: 'TCP port the gateway listens on.',
+    // 0 as in the config file's server.port: the system picks a free port (logged at start).
+    schema: envInteger({ min: 0, max: 65535, default: 8080 }),
+    description: 'TCP port the gateway listens on; 0 picks a free one.',
     secret: false,
   },
   HOST: {

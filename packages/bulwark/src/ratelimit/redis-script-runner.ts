@@ -200,12 +200,16 @@ export class ScriptRunner {
         offset += decision.results;
       }
     };
-    const timer = setTimeout(() => {
+    const expire = (): void => {
       for (const item of outgoing) {
         const pending = item.command === undefined ? (item.decisions?.some((decision) => !decision.settled) ?? false) : !item.command.settled;
         if (pending) settle(item, new StoreFailure('timeout', `no answer within ${this.options.timeoutMs} ms`, item.node));
       }
-    }, this.options.timeoutMs);
+    };
+    // Judged after the I/O of this loop iteration (timers run before the poll phase, immediates
+    // after it): when the process was too busy to run the timer on time, a reply that arrived
+    // meanwhile is read first, and only one Redis really did not send counts as a timeout.
+    const timer = setTimeout(() => setImmediate(expire), this.options.timeoutMs);
     timer.unref?.();
     if (!isCluster(this.client)) {
       this.send(this.client, outgoing, settle);

@@ -7,9 +7,13 @@
  * - Hysteresis: once a node's breaker opens, its keys stay on the fallback for at least
  *   `minFallbackMs`, then return only through the breaker's half-open probes, so a flapping Redis
  *   cannot make decisions thrash between two sets of counters.
- * - No double counting: each request is counted by exactly one store — Redis when its call
- *   succeeded, else the fallback. (A call that timed out may still have run on Redis; it is then
- *   counted on both, in the caller's disfavour.)
+ * - No double counting of an answered call: each request is counted by exactly one store — Redis
+ *   when its call succeeded, else the fallback. A call that timed out may still have run on Redis:
+ *   it is then counted on both, and the fallback's answer is the one given — which may ALLOW a
+ *   request Redis refused (the local share knows nothing of Redis's count). A timeout is therefore
+ *   only declared for a reply Redis really did not send in time: the deadline is judged after the
+ *   event loop has read what already arrived (redis-script-runner.ts), so a process too busy to run
+ *   its timer on time never mistakes its own lateness for a slow Redis.
  * - Local counts are not copied back to Redis on recovery: Redis resumes from what it had. The
  *   window after recovery may therefore allow up to the local plus the Redis quota for that window.
  */

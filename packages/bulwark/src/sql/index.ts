@@ -2,9 +2,9 @@
  * The SQL layer: one small client interface over PostgreSQL (`pg`) and embedded PGlite, versioned
  * migrations that run unchanged on both, and {@link openDatabase} to pick one. See docs/sql.md.
  */
-export type { SqlClient, SqlDialect, SqlResult, SqlValue } from './sql-client.js';
+export type { SqlClient, SqlDialect, SqlResult, SqlValue, TransactionOptions } from './sql-client.js';
 export { isUniqueViolation, sqlState } from './sql-client.js';
-export { createPostgresClient, isPostgresUrl } from './postgres.js';
+export { createPostgresClient, isPostgresUrl, PostgresQueryTimeoutError } from './postgres.js';
 export type { PostgresClientOptions } from './postgres.js';
 export { openPglite } from './pglite.js';
 export type { PgliteClientOptions } from './pglite.js';

@@ -21,7 +21,15 @@ export interface MigrateOptions {
    * @default 'bulwark_migrations'
    */
   readonly table?: string;
+  /**
+   * The deadline of each migration statement, the lock wait included: instances starting together
+   * wait here for the one migrating, and DDL on a big table takes its time — the client's short
+   * request-path deadline would fail their start-up. @default 120000 (2 min)
+   */
+  readonly timeoutMs?: number;
 }
+
+const DEFAULT_MIGRATION_TIMEOUT_MS = 120_000;
 
 export interface MigrateResult {
   /** Versions applied by this call, ascending (empty when the schema was already current). */
@@ -91,7 +99,7 @@ export async function migrate(sql: SqlClient, options: MigrateOptions = {}): Pro
       for (const statement of migration.statements) await tx.query(statement);
       await tx.query(`INSERT INTO ${table} (version, name, checksum) VALUES ($1, $2, $3)`, [migration.version, migration.name, checksum]);
       return true;
-    });
+    }, { timeoutMs: options.timeoutMs ?? DEFAULT_MIGRATION_TIMEOUT_MS });
     if (ran) applied.push(migration.version);
   }
   const last = migrations[migrations.length - 1];

@@ -27,6 +27,10 @@ export interface OpenDatabaseOptions {
   readonly migrate?: boolean | undefined;
   /** PostgreSQL pool size. @default 10 */
   readonly maxConnections?: number | undefined;
+  /** PostgreSQL server-side limit per statement (`createPostgresClient`). @default 4000 */
+  readonly statementTimeoutMs?: number | undefined;
+  /** PostgreSQL client-side deadline per query (`createPostgresClient`). @default statementTimeoutMs + 1000 */
+  readonly queryTimeoutMs?: number | undefined;
   /** Receives PostgreSQL pool errors. @default silentLogger */
   readonly logger?: LoggerLike | undefined;
 }
@@ -54,7 +58,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const schema = options.schema === undefined ? undefined : checkSchemaName(options.schema, 'openDatabase: schema');
   let sql: SqlClient;
   if (url !== undefined && url !== '') {
-    sql = createPostgresClient({ url, schema, maxConnections: options.maxConnections, logger: options.logger });
+    const { maxConnections, statementTimeoutMs, queryTimeoutMs, logger } = options;
+    sql = createPostgresClient({ url, schema, maxConnections, statementTimeoutMs, queryTimeoutMs, logger });
     if (schema !== undefined) {
       try {
         await sql.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);

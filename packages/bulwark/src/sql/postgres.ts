@@ -1,7 +1,7 @@
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryConfig } from 'pg';
 import { silentLogger } from '../observability/logger-like.js';
 import type { LoggerLike } from '../observability/logger-like.js';
-import type { SqlClient, SqlResult, SqlValue } from './sql-client.js';
+import type { SqlClient, SqlResult, SqlValue, TransactionOptions } from './sql-client.js';
 import { transactionClient } from './transaction-client.js';
 import { checkSchemaName } from './schema-name.js';
 import { createPgPool } from './pg-driver.js';
@@ -18,20 +18,45 @@ export interface PostgresClientOptions {
   readonly maxConnections?: number | undefined;
   /** How long to wait for a connection before failing. @default 5000 */
   readonly connectionTimeoutMs?: number | undefined;
-  /** Server-side limit per statement (`statement_timeout`); 0 disables it. @default 15000 */
+  /**
+   * Server-side limit per statement (`statement_timeout`): the server cancels a slower statement and
+   * the connection stays usable. 0 disables it. @default 4000
+   */
   readonly statementTimeoutMs?: number | undefined;
+  /**
+   * Client-side deadline per query (pg `query_timeout`): how long to wait for the server's answer.
+   * It is what bounds a query the server never sees — a partition, a hung server — which
+   * `statement_timeout` cannot. A query past it rejects, and its connection is destroyed, never
+   * returned to the pool (its reply may still arrive). Keep it above `statementTimeoutMs`, so that a
+   * server that can answer cancels first. 0 disables it.
+   * @default statementTimeoutMs + 1000 (5000), or 0 when statementTimeoutMs is 0
+   */
+  readonly queryTimeoutMs?: number | undefined;
   /** `application_name`, shown in `pg_stat_activity`. @default 'bulwark' */
   readonly applicationName?: string | undefined;
   /** Receives pool errors (a connection dropped while idle), which would otherwise crash the process. @default silentLogger */
   readonly logger?: LoggerLike | undefined;
 }
 
-function checkInteger(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+function checkInteger(name: string, value: number | undefined, fallback: number, min: number, max: number, where = 'createPostgresClient'): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`createPostgresClient: ${name} must be an integer from ${min} to ${max}; got ${String(value)}`);
+    throw new TypeError(`${where}: ${name} must be an integer from ${min} to ${max}; got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * A query got no answer within `queryTimeoutMs`: the server is unreachable or hung. Its connection
+ * was destroyed. Callers treat it like any other unavailable database (the gateway: 503).
+ */
+export class PostgresQueryTimeoutError extends Error {
+  override readonly name = 'PostgresQueryTimeoutError';
+}
+
+/** pg rejects a query past its `query_timeout` with this message (pg/lib/client.js), and no code. */
+function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
 }
 
 /** Whether `url` names a PostgreSQL server (`postgres://` or `postgresql://`). */
@@ -41,8 +66,10 @@ export function isPostgresUrl(url: unknown): url is string {
 
 /**
  * A {@link SqlClient} over a `pg` connection pool. Parameterised queries only; transactions take a
- * dedicated connection, and a connection whose `ROLLBACK` failed is destroyed rather than returned
- * to the pool in an unknown state.
+ * dedicated connection, and a connection whose `ROLLBACK` failed, or whose query passed
+ * `queryTimeoutMs`, is destroyed rather than returned to the pool in an unknown state. Every wait is
+ * bounded: `connectionTimeoutMs` for a connection, `queryTimeoutMs` for each answer — a partitioned
+ * or hung server costs a caller at most their sum, never "until the network heals".
  *
  * @example
  * const sql = createPostgresClient({ url: process.env.DATABASE_URL, schema: 'bulwark' });
@@ -53,7 +80,8 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
   const schema = options.schema === undefined ? undefined : checkSchemaName(options.schema, 'createPostgresClient: schema');
   const maxConnections = checkInteger('maxConnections', options.maxConnections, 10, 1, 1000);
   const connectionTimeoutMs = checkInteger('connectionTimeoutMs', options.connectionTimeoutMs, 5000, 1, 600_000);
-  const statementTimeoutMs = checkInteger('statementTimeoutMs', options.statementTimeoutMs, 15_000, 0, 86_400_000);
+  const statementTimeoutMs = checkInteger('statementTimeoutMs', options.statementTimeoutMs, 4000, 0, 86_400_000);
+  const queryTimeoutMs = checkInteger('queryTimeoutMs', options.queryTimeoutMs, statementTimeoutMs === 0 ? 0 : statementTimeoutMs + 1000, 0, 86_400_000);
   const applicationName = options.applicationName ?? 'bulwark';
   const logger = options.logger ?? silentLogger;
 
@@ -62,6 +90,10 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
     max: maxConnections,
     connectionTimeoutMillis: connectionTimeoutMs,
     statement_timeout: statementTimeoutMs === 0 ? false : statementTimeoutMs,
+    // pg-pool removes a client whose query failed (pool.query releases it with the error, and
+    // transaction() below releases it with destroy); pg's end() destroys the socket of a client
+    // with a query still outstanding, so a late reply never reaches a reused connection.
+    ...(queryTimeoutMs === 0 ? {} : { query_timeout: queryTimeoutMs }),
     application_name: applicationName,
     // The schema name was validated against [a-z_][a-z0-9_]*, so it needs no quoting here.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
@@ -70,16 +102,25 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
 
   let closed = false;
   const refuseClosed = (): Promise<never> => Promise.reject(new Error('the PostgreSQL client is closed'));
+  /** pg's "Query read timeout", with the deadline named; the original stays as `cause`. */
+  const timedOut = (error: unknown, deadlineMs = queryTimeoutMs): unknown =>
+    isQueryTimeout(error) ? new PostgresQueryTimeoutError(`PostgreSQL did not answer within ${deadlineMs} ms`, { cause: error }) : error;
 
   const client: SqlClient = {
     dialect: 'postgres',
     async query<T extends object>(text: string, params: readonly SqlValue[] = []): Promise<SqlResult<T>> {
       if (closed) return refuseClosed();
-      const result = await pool.query(text, params as unknown[]);
-      return { rows: result.rows as T[] };
+      try {
+        const result = await pool.query(text, params as unknown[]);
+        return { rows: result.rows as T[] };
+      } catch (error) {
+        throw timedOut(error);
+      }
     },
-    async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>, transactionOptions: TransactionOptions = {}): Promise<T> {
       if (closed) return refuseClosed();
+      const statementTimeout = transactionOptions.timeoutMs === undefined ? undefined : checkInteger('timeoutMs', transactionOptions.timeoutMs, 0, 1, 86_400_000, 'transaction');
+      const deadline = statementTimeout === undefined ? queryTimeoutMs : statementTimeout + 1000;
       const connection: PoolClient = await pool.connect();
       let open = true;
       let destroy = false;
@@ -91,21 +132,34 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
         logger.warn({ err: error }, 'PostgreSQL connection failed during a transaction');
       };
       connection.on('error', onConnectionError);
+      const run = async (text: string, params: readonly SqlValue[] = []): Promise<{ rows: unknown[] }> => {
+        try {
+          if (statementTimeout === undefined) return await connection.query(text, params as unknown[]);
+          // pg reads a per-query `query_timeout` (client.js) that @types/pg does not declare.
+          const config: QueryConfig & { readonly query_timeout: number } = { text, values: params as unknown[], query_timeout: deadline };
+          return await connection.query(config);
+        } catch (error) {
+          // The connection still waits for the late answer: a ROLLBACK would queue behind it and
+          // wait out a second deadline. Destroying the connection ends the transaction instead.
+          if (isQueryTimeout(error)) destroy = true;
+          throw timedOut(error, deadline);
+        }
+      };
       try {
-        await connection.query('BEGIN');
-        const tx = transactionClient(
-          'postgres',
-          async <R extends object>(text: string, params: readonly SqlValue[]) => ({ rows: (await connection.query(text, params as unknown[])).rows as R[] }),
-          () => open,
-        );
+        await run('BEGIN');
+        // An integer checked above: SET takes no bound parameters.
+        if (statementTimeout !== undefined) await run(`SET LOCAL statement_timeout = ${statementTimeout}`);
+        const tx = transactionClient('postgres', async <R extends object>(text: string, params: readonly SqlValue[]) => ({ rows: (await run(text, params)).rows as R[] }), () => open);
         const result = await fn(tx);
-        await connection.query('COMMIT');
+        await run('COMMIT');
         return result;
       } catch (error) {
-        try {
-          await connection.query('ROLLBACK');
-        } catch {
-          destroy = true;
+        if (!destroy) {
+          try {
+            await connection.query('ROLLBACK');
+          } catch {
+            destroy = true;
+          }
         }
         throw error;
       } finally {

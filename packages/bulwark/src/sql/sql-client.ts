@@ -15,6 +15,17 @@ export interface SqlResult<T> {
 /** Which engine is behind a {@link SqlClient}. */
 export type SqlDialect = 'postgres' | 'pglite';
 
+/** Options of one transaction. */
+export interface TransactionOptions {
+  /**
+   * The deadline of each statement of this transaction, in place of the client's (PostgreSQL:
+   * `statement_timeout` on the server, and the client-side query deadline 1 s after it). For
+   * start-up work that may wait on another instance, such as migrations behind their lock; request
+   * paths keep the client's short deadline. Ignored by PGlite (embedded: nothing to wait for).
+   */
+  readonly timeoutMs?: number | undefined;
+}
+
 export interface SqlClient {
   /** The engine behind this client. Both speak the same SQL; this exists for logs and diagnostics. */
   readonly dialect: SqlDialect;
@@ -28,7 +39,7 @@ export interface SqlClient {
    * use ONLY the `tx` client (the outer client would wait for the transaction, or use another
    * connection). Calling `tx.transaction` nests with a savepoint.
    */
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Releases the connections (or the embedded database). A transaction client cannot be closed. */
   close(): Promise<void>;
 }
