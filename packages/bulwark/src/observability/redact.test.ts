@@ -59,6 +59,43 @@ describe('redact: secret keys', () => {
   });
 });
 
+describe('redact: the per-position key memo (log records repeat their shape)', () => {
+  it('redacts a key differing only in case at a position whose last key was not secret, and the other way round', () => {
+    const redactor = createRedactor();
+    expect(redactor({ id: 1, passwordHint: 'hint' })).toEqual({ id: 1, passwordHint: 'hint' });
+    expect(redactor({ id: 1, PASSWORD: 'p' })).toEqual({ id: 1, PASSWORD: '[REDACTED]' });
+    expect(redactor({ id: 1, Password: 'p' })).toEqual({ id: 1, Password: '[REDACTED]' });
+    expect(redactor({ id: 1, passwordHint: 'hint' })).toEqual({ id: 1, passwordHint: 'hint' });
+  });
+
+  it('still redacts a nested secret when the same shape comes back with the secret at another depth', () => {
+    const redactor = createRedactor();
+    expect(redactor({ headers: { accept: 'x', host: 'h' } })).toEqual({ headers: { accept: 'x', host: 'h' } });
+    expect(redactor({ headers: { accept: 'x', Authorization: 'Bearer abcdefghijkl' } })).toEqual({ headers: { accept: 'x', Authorization: '[REDACTED]' } });
+    expect(redactor({ accept: 'x', Authorization: { nested: { token: 't' } } })).toEqual({ accept: 'x', Authorization: '[REDACTED]' });
+    expect(redactor({ accept: 'x', list: [{ accept: 'y', token: 't' }] })).toEqual({ accept: 'x', list: [{ accept: 'y', token: '[REDACTED]' }] });
+  });
+
+  it('decides every key like a fresh redactor, whatever the order of shapes it saw before (property)', () => {
+    const keys = fc.constantFrom('id', 'user', 'accept', 'Token', 'token', 'TOKEN', 'tokenCount', 'x-api-key', 'X_API_KEY', 'apiKeyName', '__proto__', 'constructor', 'cookie', 'Cookies');
+    const record = fc.array(fc.tuple(keys, fc.constantFrom('v', 'value-long-enough', 7)), { maxLength: 8 }).map((pairs) => {
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of pairs) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      return out;
+    });
+    const shared = createRedactor();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(record, fc.integer({ min: 0, max: 5 })), { minLength: 1, maxLength: 6 }), (calls) => {
+        for (const [leaf, depth] of calls) {
+          const value = nest(depth, leaf);
+          expect(JSON.stringify(shared(value))).toBe(JSON.stringify(createRedactor()(value)));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('redact: values', () => {
   it('scrubs credentials inside strings at any depth', () => {
     const out = redact({ a: [{ b: 'call with Bearer abcdefghij123456 now' }], url: 'redis://app:s3cr3t@cache:6379/0' });

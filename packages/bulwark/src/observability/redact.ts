@@ -106,6 +106,8 @@ export function createRedaction(options: RedactorOptions = {}): Redaction {
 class Walker {
   /** A state to reuse, so a call allocates none; taken while in use, so a re-entrant call gets its own. */
   private spare: WalkState | undefined = { budget: 0, ancestors: [] };
+  /** One {@link KeyMemo} per depth of the first few: log records repeat the same shapes. */
+  private readonly memos: readonly KeyMemo[] = Array.from({ length: MEMO_DEPTH }, () => new KeyMemo());
 
   constructor(
     private readonly limits: Limits,
@@ -121,7 +123,8 @@ class Walker {
     try {
       return this.walk(value, 0, state);
     } finally {
-      state.ancestors.length = 0;
+      // Every walk pops what it pushed; this only matters if one was cut short by a stack overflow.
+      if (state.ancestors.length !== 0) state.ancestors.length = 0;
       this.spare = state;
     }
   }
@@ -174,18 +177,22 @@ class Walker {
    * `Object.keys`: V8 serves `value[key]` inside it from the enum cache, and it allocates no array.
    */
   record(value: Record<string, unknown>, depth: number, state: WalkState): unknown {
+    const memo = this.memos[depth];
     let copy: Record<string, unknown> | undefined;
     let seen = 0;
     for (const key in value) {
       if (!hasOwn.call(value, key)) continue;
       if (seen === this.limits.maxKeys) return withoutExtraKeys(value, copy, seen);
+      const secret = memo === undefined ? this.isSecretKey(key) : memo.isSecretAt(seen, key, this.isSecretKey);
       seen += 1;
       const current = value[key];
       let next: unknown;
-      if (this.isSecretKey(key)) next = current === undefined ? undefined : REDACTED;
+      if (secret) next = current === undefined ? undefined : REDACTED;
       // Short strings and small numbers, most members of a log record, need no call at all.
-      else if (typeof current === 'string' && current.length < 8) continue;
-      else if (typeof current === 'number' && current < 2e12) continue;
+      else if (typeof current === 'string') {
+        if (current.length < 8) continue;
+        next = this.string(current, state);
+      } else if (typeof current === 'number' && current < 2e12) continue;
       else next = this.walk(current, depth + 1, state);
       if (next !== current && !Number.isNaN(current)) {
         copy ??= { ...value };
@@ -236,6 +243,35 @@ class Walker {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Depths and key positions whose verdicts {@link KeyMemo} remembers. */
+const MEMO_DEPTH = 4;
+const MEMO_KEYS = 64;
+const MEMO_KEY_LENGTH = 128;
+
+/**
+ * The keys met at each position of the last objects walked at one depth, with their verdicts. A
+ * logger sees the same record shape call after call: then each key is the very string remembered at
+ * its position (one pointer comparison) and needs no lookup. A key that differs is decided by the
+ * matcher and remembered in its place, so the memo only ever holds verdicts the matcher gave for
+ * that exact string; it holds at most {@link MEMO_KEYS} keys of up to {@link MEMO_KEY_LENGTH} characters.
+ */
+class KeyMemo {
+  private readonly keys: (string | undefined)[] = new Array<string | undefined>(MEMO_KEYS).fill(undefined);
+  private readonly verdicts: boolean[] = new Array<boolean>(MEMO_KEYS).fill(false);
+
+  isSecretAt(position: number, key: string, isSecretKey: SecretKeyMatcher): boolean {
+    if (position >= MEMO_KEYS) return isSecretKey(key);
+    if (this.keys[position] === key) return this.verdicts[position] === true;
+    const verdict = isSecretKey(key);
+    // A huge hostile key is decided but not kept alive here.
+    if (key.length <= MEMO_KEY_LENGTH) {
+      this.verdicts[position] = verdict;
+      this.keys[position] = key;
+    }
+    return verdict;
+  }
+}
 
 /** The first `kept` members (already redacted in `copy`, if any) and a count of the ones dropped. */
 function withoutExtraKeys(value: Record<string, unknown>, copy: Record<string, unknown> | undefined, kept: number): Record<string, unknown> {

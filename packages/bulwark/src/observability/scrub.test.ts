@@ -56,6 +56,44 @@ describe('scrubSecrets: credentials in text', () => {
   });
 });
 
+describe('scrubSecrets: the cheap triggers never hide a credential', () => {
+  it.each([
+    ['bw_live_7Hq2mK9xPz4LwR8sT3vY6nB1cD5fG0jA at the start', '[REDACTED] at the start'],
+    ['snake_case_key=1 then sk_test_4eC39HqLyjWDarjtT1zdp7dc', 'snake_case_key=1 then [REDACTED]'],
+    ['my_whsec_ no, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw yes', 'my_whsec_ no, [REDACTED] yes'],
+    ['a_b c_d rk_test_abcdefgh12345678', 'a_b c_d [REDACTED]'],
+    ['bb BB bEaReR abcdefghijklmnop', 'bb BB bEaReR [REDACTED]'],
+  ])('scrubs %j', (input, expected) => {
+    expect(scrub(input)).toBe(expected);
+  });
+
+  it('scrubs card numbers and SSNs right after the timestamp of a pino line, but not the timestamp', () => {
+    const line = '{"level":30,"time":1700000000000,"ssn":"123-45-6789","pan":"4111111111111111"}';
+    expect(JSON.parse(scrubLine(line))).toEqual({ level: 30, time: 1700000000000, ssn: '[REDACTED]', pan: '[REDACTED]' });
+  });
+
+  it('redacts a credential wherever it sits among underscores, spaces, b/B letters and digits (property)', () => {
+    const noise = fc.array(fc.constantFrom('_', ' ', 'b', 'B', 'r ', 'c ', 'k_', 'w_', 'eyJ', '1234', '-', '=', 'a'), { maxLength: 20 }).map((parts) => parts.join(''));
+    const credential = fc.constantFrom(
+      ['Bearer ', 'abcdefghijklmnop'],
+      ['bAsIc ', 'dXNlcjpwYXNzd29yZA'],
+      ['', 'bw_live_7Hq2mK9xPz4LwR8sT3vY6nB1cD5fG0jA'],
+      ['', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+      ['', 'sk_live_51HqLyjWDarjtT1zdp7dc'],
+      ['', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'],
+      ['token=', 'abcdef123456'],
+    );
+    fc.assert(
+      fc.property(noise, credential, noise, (before, [prefix, secret], after) => {
+        const text = `${before} ${prefix}${secret} ${after}`;
+        expect(scrub(text)).not.toContain(secret);
+        expect(scrubLine(JSON.stringify({ msg: text }))).not.toContain(secret);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('scrubSecrets: serialised JSON lines', () => {
   it('scrubs inside strings and keeps the line valid JSON', () => {
     const record = { msg: 'login with Bearer abcdefghijklmnop', url: '/x?token=abc"def', db: 'redis://u:pw@h', body: '{"password":"a\\"b"}', pan: '4111111111111111' };

@@ -34,9 +34,9 @@ const DIGITS_RULE = /\b(\d{3}-\d{2}-\d{4})\b|\b([2-6](?:[ -]?\d){12,18})\b/g;
 /**
  * Necessary for {@link DIGITS_RULE}: eight digits in a row or in two groups of four, or an SSN.
  * Spelled out (`\d\d\d\d`, not `\d{4}`): V8 then compiles a quick check that makes this pattern
- * several times faster on long lines.
+ * several times faster on long lines; the common `\d\d\d` prefix is factored out.
  */
-const DIGITS_TRIGGER = /\d\d\d\d[ -]?\d\d\d\d|\d\d\d-\d\d-\d\d\d\d/g;
+const DIGITS_TRIGGER = /\d\d\d(?:\d[ -]?\d\d\d\d|-\d\d-\d\d\d\d)/g;
 /*
  * `"key":"value"` inside a string (a logged body, an error quoting JSON). Serialised, the same text
  * reads `\"key\":\"value\"`; the line's own top-level pairs do not match that, the redactor has
@@ -81,7 +81,7 @@ export function scrubSecrets(text: string, isSecretKey: SecretKeyMatcher, jsonLi
       out = out.replace(jsonLine ? LINE_PAIR_RULE : TEXT_PAIR_RULE, (match: string, head: string, key: string) => (isSecretKey(key) ? `${head}${REDACTED}` : match));
     }
   }
-  return out.includes('=') ? scrubKeyValuePairs(out, isSecretKey) : out;
+  return scrubKeyValuePairs(out, isSecretKey);
 }
 
 /** Which rule families could match `text`; zero for the overwhelming majority of lines. */
@@ -114,10 +114,23 @@ function triggers(text: string, jsonLine: boolean): number {
   return found;
 }
 
-/** Whether the `_` at `at` is part of a `bw_`, `whsec_`, `sk_live_`/`sk_test_` or `rk_…` prefix. */
+/**
+ * Whether the `_` at `at` is part of a `bw_`, `whsec_`, `sk_live_`/`sk_test_` or `rk_…` prefix. The
+ * character before the `_` rules out most underscores (snake_case keys) before any comparison.
+ */
 function isVendorKeyAt(text: string, at: number): boolean {
-  if (text.startsWith('bw', at - 2) || text.startsWith('whsec', at - 5)) return true;
-  return (text.startsWith('sk', at - 2) || text.startsWith('rk', at - 2)) && (text.startsWith('live_', at + 1) || text.startsWith('test_', at + 1));
+  switch (text.charCodeAt(at - 1)) {
+    case 119 /* w */:
+      return text.charCodeAt(at - 2) === 98 /* b */;
+    case 99 /* c */:
+      return text.startsWith('whse', at - 5);
+    case 107 /* k */: {
+      const before = text.charCodeAt(at - 2);
+      return (before === 115 /* s */ || before === 114 /* r */) && (text.startsWith('live_', at + 1) || text.startsWith('test_', at + 1));
+    }
+    default:
+      return false;
+  }
 }
 
 /**
