@@ -67,6 +67,7 @@ export function createForwarder(options: ForwarderOptions): Terminal {
 
     return new Promise<void>((resolve) => {
       const handler = new ProxyHandler(exchange, proxyRoute, permit, startedAt, resolve);
+      exchange.response.on('close', handler.onClientClose);
       pool.dispatch({ path: upstreamPath(exchange), method: request.method as Dispatcher.HttpMethod, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
     });
   };

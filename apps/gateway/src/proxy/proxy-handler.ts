@@ -30,6 +30,8 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   private outgoing: string[] | undefined;
   private chunks: Buffer[] | undefined;
   private resumeOnDrain: (() => void) | undefined;
+  /** Set when the client went away: the upstream call is (or, once it starts, will be) aborted. */
+  private clientGone: Error | undefined;
 
   constructor(
     private readonly exchange: Exchange,
@@ -39,8 +41,21 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     private readonly done: () => void,
   ) {}
 
+  /**
+   * The client response closed. Before it finished, the client went away: its upstream call is
+   * cancelled at once instead of holding an upstream connection until the upstream answers or the
+   * route timeout passes (and a shutdown waiting for it). A call still queued for a connection is
+   * cancelled when it starts.
+   */
+  readonly onClientClose = (): void => {
+    if (this.exchange.response.writableFinished || this.clientGone !== undefined) return;
+    this.clientGone = new Error('the client closed the connection');
+    this.controller?.abort(this.clientGone);
+  };
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    if (this.clientGone !== undefined) controller.abort(this.clientGone);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -98,7 +113,11 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const exchange = this.exchange;
-    if (!this.responded) {
+    if (error === this.clientGone) {
+      // Not the upstream's failure: the breaker does not count it, and nobody is left to answer.
+      if (!this.responded) this.route.guard.release(this.permit, 'ignored', performance.now() - this.startedAt);
+      exchange.aborted = 'client-closed';
+    } else if (!this.responded) {
       const failure = classifyUpstreamError(error);
       this.route.guard.release(this.permit, failure === undefined ? 'ignored' : 'failure', performance.now() - this.startedAt);
       failExchange(exchange, upstreamProblem(error), this.route.exposeErrors);

@@ -1,13 +1,14 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from 'bulwark/errors';
-import { generateRequestId, type LoggerLike } from 'bulwark/observability';
+import { ApiError } from 'bulwark/errors';
+import type { LoggerLike } from 'bulwark/observability';
 import type { TlsMaterial } from '../config/tls-files.js';
 import type { PeerInfo } from '../pipeline/edge.js';
 import { writeProblem } from '../pipeline/respond.js';
 import type { RequestRecorder } from '../observability/request-recorder.js';
 import type { WebSocketProxy } from '../proxy/websocket.js';
+import { createClientErrors } from './client-errors.js';
 import { createDispatcher } from './dispatch.js';
 import { requestIdOf } from './request-id.js';
 import type { RouteTable } from './route-table.js';
@@ -43,15 +44,8 @@ export interface ServerOptions {
 }
 
 const EMPTY_QUERY = Object.freeze({});
-/**
- * The raw answer for a request Node's parser refused (the gateway never saw it): a problem with a
- * request id of its own, so that even these answers can be found in the logs by id.
- */
-function badRequestResponse(): string {
-  const requestId = generateRequestId();
-  const body = JSON.stringify(toProblem(new ApiError('BAD_REQUEST', { detail: 'The request could not be parsed.' }), { requestId }).body);
-  return `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-ID: ${requestId}\r\nConnection: close\r\n\r\n${body}`;
-}
+/** How often Node checks connections for `requestTimeout`/`headersTimeout` (its default is 30 s). */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 /**
  * The HTTP server: a Node server whose request handler sends the gateway's own endpoints (health,
@@ -62,7 +56,8 @@ function badRequestResponse(): string {
  */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { runtime, recorder } = options;
-  const dispatch = createDispatcher({ runtime, recorder });
+  const { dispatch, refuse } = createDispatcher({ runtime, recorder });
+  const clientErrors = createClientErrors();
   /**
    * Proxied requests never enter Fastify: its router, request and reply objects and hooks would be
    * pure overhead on the hot path (the route table has its own router). Only the gateway's own
@@ -70,19 +65,34 @@ export function buildServer(options: ServerOptions): FastifyInstance {
    */
   const serverFactory = (fastifyHandler: (request: IncomingMessage, response: ServerResponse) => void): HttpServer | HttpsServer => {
     const handler = (request: IncomingMessage, response: ServerResponse): void => {
+      clientErrors.track(response);
       const url = request.url ?? '/';
       const mark = url.indexOf('?');
-      if (options.isBuiltinPath(mark === -1 ? url : url.slice(0, mark))) {
+      // Without a Host header the dispatcher refuses it (Fastify would otherwise see it).
+      if (options.isBuiltinPath(mark === -1 ? url : url.slice(0, mark)) && request.headers.host !== undefined) {
         fastifyHandler(request, response);
         return;
       }
       if (runtime.draining) response.shouldKeepAlive = false;
       dispatch(request, response, requestIdOf(request));
     };
-    const server = options.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler);
+    // Given at creation: Node reads the timeouts and the check interval only then. Assigned later,
+    // a stalled body held its connection for 60–90 s whatever `requestTimeoutMs` said.
+    const serverOptions = {
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, options.requestTimeoutMs),
+      // The dispatcher answers a missing Host with a problem; Node's own check answers a bare 400.
+      requireHostHeader: false,
+    };
+    const server = options.tls === undefined ? createHttpServer(serverOptions, handler) : createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, handler);
     server.on('upgrade', options.websockets.handleUpgrade);
-    server.keepAliveTimeout = options.keepAliveTimeoutMs;
-    server.requestTimeout = options.requestTimeoutMs;
+    server.on('connect', clientErrors.refuseConnect);
+    // An `Expect` other than 100-continue: Node would answer a bare 417.
+    server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+      clientErrors.track(response);
+      refuse(request, response, requestIdOf(request), new ApiError('EXPECTATION_FAILED', { detail: 'Only Expect: 100-continue is supported.' }));
+    });
     return server;
   };
 
@@ -96,10 +106,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     keepAliveTimeout: options.keepAliveTimeoutMs,
     requestTimeout: options.requestTimeoutMs,
     routerOptions: { querystringParser: () => EMPTY_QUERY, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 256 },
-    clientErrorHandler: (_error, socket) => {
-      if (socket.writable) socket.end(badRequestResponse());
-      else socket.destroy();
-    },
+    clientErrorHandler: clientErrors.handle,
     frameworkErrors: (error, request, reply) => {
       sendBuiltinProblem(request, reply, runtime.table, new ApiError(error.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', { cause: error }));
     },

@@ -8,6 +8,12 @@ import { isUnambiguousPath } from '../routing/path-guard.js';
 import type { RouteTable } from './route-table.js';
 import type { GatewayRuntime } from './runtime.js';
 
+/**
+ * TRACE echoes the request, credentials and cookies included, back to whoever sent it (cross-site
+ * tracing): a route that accepts every method still refuses it unless it names it.
+ */
+const TRACE_METHODS = new Set(['TRACE', 'TRACK']);
+
 export interface DispatcherOptions {
   readonly runtime: GatewayRuntime;
   readonly recorder: RequestRecorder;
@@ -19,7 +25,14 @@ export interface DispatcherOptions {
  * a problem response. The table is read once per request, so a reload never changes a request's
  * pipeline half-way.
  */
-export function createDispatcher(options: DispatcherOptions): (request: IncomingMessage, response: ServerResponse, requestId: string) => void {
+export interface Dispatcher {
+  /** Routes and runs one request. */
+  readonly dispatch: (request: IncomingMessage, response: ServerResponse, requestId: string) => void;
+  /** Answers a request with a problem before any route sees it (and records it for the access log). */
+  readonly refuse: (request: IncomingMessage, response: ServerResponse, requestId: string, error: ApiError) => void;
+}
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { runtime, recorder } = options;
 
   const record = (exchange: Exchange): void => {
@@ -81,13 +94,23 @@ export function createDispatcher(options: DispatcherOptions): (request: Incoming
     });
   };
 
-  return function dispatch(request, response, requestId) {
+  const refuse = (request: IncomingMessage, response: ServerResponse, requestId: string, error: ApiError): void => {
+    runtime.begin();
+    unrouted(request, response, requestId, runtime.table, error, 'unmatched');
+  };
+
+  const dispatch = (request: IncomingMessage, response: ServerResponse, requestId: string): void => {
     const startedAt = performance.now();
     runtime.begin();
     const table = runtime.table;
+    // Node's own check answers a bare 400 (not a problem): the server is created without it.
+    if (request.headers.host === undefined && request.httpVersionMajor === 1 && request.httpVersionMinor === 1) {
+      unrouted(request, response, requestId, table, new ApiError('HEADER_INVALID', { detail: 'An HTTP/1.1 request needs a Host header.' }), 'unmatched');
+      return;
+    }
     const path = pathOf(request.url ?? '/');
     if (!isUnambiguousPath(path)) {
-      unrouted(request, response, requestId, table, new ApiError('PATH_INVALID', { detail: 'The path has dot segments, encoded separators or empty segments.' }), 'unmatched');
+      unrouted(request, response, requestId, table, new ApiError('PATH_INVALID', { detail: 'The path has dot segments, encoded separators, empty segments or malformed escapes.' }), 'unmatched');
       return;
     }
     const found = table.router.find(request.method ?? 'GET', path);
@@ -99,12 +122,18 @@ export function createDispatcher(options: DispatcherOptions): (request: Incoming
       unrouted(request, response, requestId, table, new ApiError('METHOD_NOT_ALLOWED', { headers: { allow: found.allow.join(', ') } }), 'unmatched');
       return;
     }
+    if (found.value.config.match.methods === undefined && TRACE_METHODS.has(request.method ?? '')) {
+      unrouted(request, response, requestId, table, new ApiError('METHOD_NOT_ALLOWED', { detail: 'TRACE is refused unless the route lists it in match.methods.' }), found.value.name);
+      return;
+    }
     const exchange = new Exchange(request, response, found.value, table.edge, requestId, startedAt);
     run(exchange, table).catch((error: unknown) => {
       // Only a bug in the recorder can get here; answer if still possible and never crash the process.
       if (!response.headersSent) writeProblem(response, toApiError(error), { requestId, exposeErrors: false });
     });
   };
+
+  return { dispatch, refuse };
 }
 
 function pathOf(url: string): string {

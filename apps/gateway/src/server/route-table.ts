@@ -26,6 +26,8 @@ export interface RouteTable {
   readonly opsAccess: (clientIp: string, authorization: string | undefined) => ApiError | undefined;
   /** Closes the upstream pools once their in-flight requests are done. */
   close(): Promise<void>;
+  /** Closes the upstream pools now, aborting what is still in flight (a shutdown past its deadline). */
+  destroy(): Promise<void>;
 }
 
 export interface RouteTableDependencies extends Omit<RouteDependencies, 'upstreams' | 'exposeErrors'> {
@@ -58,6 +60,9 @@ export function buildRouteTable(config: GatewayConfig, generation: number, deps:
       opsAccess,
       async close() {
         await Promise.all([...upstreams.values()].map((upstream) => upstream.pool.close()));
+      },
+      async destroy() {
+        await Promise.all([...upstreams.values()].map((upstream) => upstream.pool.destroy()));
       },
     };
   } catch (error) {

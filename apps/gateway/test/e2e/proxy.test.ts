@@ -118,6 +118,28 @@ describe('forwarding', () => {
     expect(seenLast().headers.host).toBe(new URL(upstream.url).host);
   });
 
+  // Regression: a pipelined request's response has no socket yet; remembering it by
+  // `response.socket` threw in the request handler and ended the process.
+  it('answers pipelined requests in order, proxied and the gateway\'s own, and stays up', async () => {
+    const head = 'GET /pub/one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /pub/two HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n';
+    const { response } = await rawRequest(Number(new URL(gateway.url).port), head);
+    // A response follows the previous body directly (no line break of its own).
+    expect(response.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 200']);
+    expect(response.indexOf('"/pub/one"')).toBeGreaterThan(-1);
+    expect(response.indexOf('"/pub/one"')).toBeLessThan(response.indexOf('{"status":"ok"}'));
+    expect(response.indexOf('{"status":"ok"}')).toBeLessThan(response.indexOf('"/pub/two"'));
+    expect((await send(`${gateway.url}/pub/after`)).status).toBe(200);
+  });
+
+  it('refuses TRACE on a route that accepts every method, before the upstream', async () => {
+    const before = upstream.seen.length;
+    const { response } = await rawRequest(Number(new URL(gateway.url).port), 'TRACE /pub/trace HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: session=secret\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 405/);
+    expect(response).toMatch(/application\/problem\+json/);
+    expect(response).not.toContain('session=secret');
+    expect(upstream.seen.length).toBe(before);
+  });
+
   it('removes hop-by-hop headers in both directions, and the gateway headers win over the upstream', async () => {
     const { response } = await rawRequest(
       Number(new URL(gateway.url).port),

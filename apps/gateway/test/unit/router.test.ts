@@ -56,9 +56,26 @@ describe('path guard', () => {
   });
 
   it('accepts ordinary paths, dots inside names and encoded characters that are not separators', () => {
-    for (const good of ['/', '/v1/users/42', '/files/report.v2.csv', '/a/...', '/a/.well-known/x', '/search/%20x', '/a/b/']) {
+    for (const good of ['/', '/v1/users/42', '/files/report.v2.csv', '/a/...', '/a/.well-known/x', '/search/%20x', '/a/b/', '/caf%C3%A9', '/emoji/%F0%9F%99%82']) {
       expect(isUnambiguousPath(good), good).toBe(true);
     }
+  });
+
+  // Regression: malformed escapes were forwarded, and an upstream with a lenient decoder may read
+  // `%c0%ae%c0%ae` (overlong UTF-8) as `..`.
+  it('refuses malformed escapes and escaped bytes that are not UTF-8', () => {
+    for (const bad of ['/a/%zz', '/a/%', '/a/%4', '/a/%c0%ae%c0%ae/', '/a/%ff%fe', '/a/%ed%a0%80', '/a/%e2%82', '/a/%80']) {
+      expect(isUnambiguousPath(bad), bad).toBe(false);
+    }
+  });
+
+  it('accepts any path of well-formed escapes of UTF-8 text without separators', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), (text) => {
+        const segment = encodeURIComponent(text.replace(/[./\\\0]/g, 'x'));
+        expect(isUnambiguousPath(`/a/${segment}`), segment).toBe(true);
+      }),
+    );
   });
 
   it('never accepts a path whose segments include . or .., whatever surrounds them', () => {
