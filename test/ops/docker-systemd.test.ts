@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/kit.js';
@@ -88,6 +88,27 @@ describe('Dockerfile', () => {
         expect(ignore.some((allowed) => source === allowed || source.startsWith(`${allowed}/`) || allowed.startsWith(`${source}/`)), `${source} is let through by Dockerfile.dockerignore`).toBe(true);
       }
     }
+  });
+
+  // Regression: a new workspace (apps/console) broke `npm ci` in the image, which checks the whole
+  // lockfile and so needs every workspace manifest.
+  it('copies every workspace manifest before each npm ci', () => {
+    const workspaces = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
+    const manifests = workspaces.flatMap((pattern) => {
+      const parent = pattern.replace(/\/\*$/, '');
+      const folders = pattern.endsWith('/*') ? readdirSync(join(REPO_ROOT, parent)).map((name) => `${parent}/${name}`) : [pattern];
+      return folders.filter((folder) => existsSync(join(REPO_ROOT, folder, 'package.json'))).map((folder) => `${folder}/package.json`);
+    });
+    expect(manifests.length).toBeGreaterThanOrEqual(4);
+    for (const stage of ['build', 'prod-deps']) {
+      const copied = inStage(stage, 'COPY').map((step) => step.args.split(/\s+/)[0]);
+      for (const manifest of manifests) expect(copied, `${stage} copies ${manifest}`).toContain(manifest);
+    }
+  });
+
+  it('ships the built console where the gateway looks for it', () => {
+    expect(inStage('build', 'RUN').map((step) => step.args).join('\n')).toMatch(/npm run build -w @bulwark\/console/);
+    expect(inStage(final, 'COPY').some((step) => step.args.includes('/src/apps/console/dist ./apps/console/dist'))).toBe(true);
   });
 
   it('never sends secrets or local state to the builder', () => {

@@ -170,7 +170,7 @@ const auth: RowSpec = {
       queries: [{ expr: `sum(rate(auth_failures_total{${ON}, reason!="missing"}[${RATE}])) / sum(rate(http_requests_total{${ON}}[${RATE}]))`, legend: 'failures / requests' }],
     },
     { kind: 'timeseries', title: 'CORS rejections', description: 'Cross-origin requests refused, by route and reason (origin, method).', unit: 'ops', width: 6, queries: [{ expr: `sum by (route, reason) (rate(cors_rejected_total{${ON}}[${RATE}]))`, legend: '{{route}} {{reason}}' }] },
-    { kind: 'timeseries', title: 'API key cache', description: 'Verifier cache lookups: hit, negative_hit (a known-bad key), miss (goes to the key store). Many misses with many failures: keys are being guessed.', unit: 'ops', width: 8, stacked: true, queries: [{ expr: `sum by (result) (rate(api_key_cache_lookups_total{${ON}}[${RATE}]))`, legend: '{{result}}' }] },
+    { kind: 'timeseries', title: 'API key cache', description: 'Verifier cache lookups: hit, negative_hit (a known-bad key), miss (goes to the key store), stale (served past its TTL because the key store failed: the database is down). Many misses with many failures: keys are being guessed.', unit: 'ops', width: 8, stacked: true, queries: [{ expr: `sum by (result) (rate(api_key_cache_lookups_total{${ON}}[${RATE}]))`, legend: '{{result}}' }] },
     { kind: 'timeseries', title: 'Audit entries by outcome', description: 'Entries appended to the tamper-evident audit log: success, failure, denied.', width: 8, bars: true, queries: [{ expr: `sum by (outcome) (increase(audit_entries_total{${ON}}[${RATE}]))`, legend: '{{outcome}}' }] },
     {
       kind: 'stat',

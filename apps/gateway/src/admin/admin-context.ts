@@ -5,6 +5,7 @@ import type { SqlClient } from 'bulwark/sql';
 import { ApiError, errors } from 'bulwark/errors';
 import { createJsonParser } from 'bulwark/http';
 import type { LoggerLike } from 'bulwark/observability';
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { hasScopes } from '../auth/identity.js';
 import type { LimiterSet } from '../limits/limiter-set.js';
@@ -12,6 +13,8 @@ import { parseQueryStrict } from '../pipeline/safe-parsers.js';
 import { readBody } from '../pipeline/read-body.js';
 import type { BreakerSet } from '../proxy/breakers.js';
 import type { BuiltinContext } from '../server/build-server.js';
+import type { BreakerTransitions } from './breaker-transitions.js';
+import type { OverviewSampler } from './overview-sampler.js';
 import type { AuditEntryInput } from 'bulwark/audit';
 
 /** Admin request bodies are small JSON documents. */
@@ -30,9 +33,27 @@ export interface AdminServices {
   readonly limiters: LimiterSet;
   /** The session store (revoke a user's sessions). */
   readonly sessions: SecureSessionStore;
+  /** The gateway's metrics (limit decisions, the overview). */
+  readonly registry: Registry;
+  /** Recent state changes of the breakers. */
+  readonly transitions: BreakerTransitions;
+  /** The overview's samples. */
+  readonly overview: OverviewSampler;
   readonly logger: LoggerLike;
   /** The scope an API key needs. */
   readonly scope: string;
+  /** Whether an unsafe request comes from our own site (Fetch Metadata, else Origin): cross-site ones are refused. */
+  readonly sameOrigin: (headers: BuiltinContext['request']['headers']) => boolean;
+  /** The console's sessions, when the console is served: its cookie authenticates like an admin key. */
+  readonly console?: AdminSessionAuth | undefined;
+}
+
+/** The console session as the admin API sees it. */
+export interface AdminSessionAuth {
+  /** Whether the request carries a console session cookie. */
+  hasSession(context: BuiltinContext): boolean;
+  /** The key id behind the request's session; the CSRF token checked for unsafe methods. Throws the problem otherwise. */
+  authenticate(context: BuiltinContext): Promise<{ readonly keyId: string }>;
 }
 
 /** The caller of an admin endpoint, once authenticated. */
@@ -40,19 +61,34 @@ export interface AdminCaller {
   readonly keyId: string;
   readonly requestId: string;
   readonly clientIp: string;
+  /** Set when the caller is a console session (the key id is then the one the session signed in with). */
+  readonly via?: 'console' | undefined;
 }
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const parseJson = createJsonParser({ maxBytes: MAX_ADMIN_BODY_BYTES, maxDepth: 16, maxKeys: 1000 });
 
 /**
  * Authenticates an admin request: an API key (`x-api-key` or `Authorization: Bearer`) with the admin
- * scope. A valid key without the scope is 403 and leaves a `denied` audit entry (best effort: the
- * refusal does not depend on the database).
+ * scope, or — without a key — the console's session cookie, whose unsafe requests need the session's
+ * CSRF token (`x-csrf-token`). A state-changing request from another site (Fetch Metadata, else
+ * Origin) is refused with 403 CSRF_REJECTED whatever it carries, before anything else is looked at.
+ * A valid key without the scope is 403 and leaves a `denied` audit entry (best effort: the refusal
+ * does not depend on the database).
  */
 export async function authenticateAdmin(services: AdminServices, context: BuiltinContext, action: string): Promise<AdminCaller> {
   const { request, peer } = context;
+  if (UNSAFE_METHODS.has(request.method) && !services.sameOrigin(request.headers)) throw new ApiError('CSRF_REJECTED');
   const header = request.headers['x-api-key'];
   const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
+  const consoleSessions = services.console;
+  if (header === undefined && bearer === undefined && consoleSessions?.hasSession(context) === true) {
+    const session = await consoleSessions.authenticate(context).catch((error: unknown) => {
+      throw dependencyUnavailable(error);
+    });
+    return { keyId: session.keyId, requestId: request.id, clientIp: peer.clientIp, via: 'console' };
+  }
   let result;
   try {
     result = await services.apiKeys.verify(typeof header === 'string' ? header : bearer);
@@ -82,8 +118,15 @@ export function entry(caller: AdminCaller, action: string, details: { readonly o
     requestId: caller.requestId,
     clientIp: caller.clientIp,
     outcome: details.outcome ?? 'success',
-    input: details.input ?? null,
+    input: caller.via === undefined ? (details.input ?? null) : viaConsole(details.input),
   };
+}
+
+/** The input of an entry made through the console, marked as such (when it is an object or absent). */
+function viaConsole(input: unknown): unknown {
+  if (input === undefined || input === null) return { via: 'console' };
+  if (typeof input === 'object' && !Array.isArray(input)) return { ...input, via: 'console' };
+  return input;
 }
 
 /** Reads and safely parses a JSON body (64 KiB, depth 16, no prototype keys); `{}` when there is none. */

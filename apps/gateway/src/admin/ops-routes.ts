@@ -1,6 +1,7 @@
 import { ApiError, errors } from 'bulwark/errors';
 import type { BuiltinRegistrar } from '../server/build-server.js';
 import { z } from 'zod';
+import { limitDecisions } from './limit-decisions.js';
 import { authenticateAdmin, dependencyUnavailable, entry, jsonBody, parseInput, queryOf, type AdminServices } from './admin-context.js';
 
 const revokeSessionsInput = z.strictObject({ tenant: z.string().min(1).max(200), userId: z.string().min(1).max(200) });
@@ -22,7 +23,8 @@ async function record(services: AdminServices, input: Parameters<AdminServices['
 }
 
 /**
- * `/admin/breakers` (state, force open, close), `/admin/limits` (inspect a key, reset a key),
+ * `/admin/breakers` (state and recent transitions, force open, close), `/admin/limits` (decisions by
+ * result, inspect a key, reset a key),
  * `/admin/sessions/revoke` (every session of a user) and `/admin/audit` (query, verify). Changes are audited; an audit log that cannot be written refuses
  * the change (503) — the entry is written first, so no change goes unrecorded.
  */
@@ -33,7 +35,8 @@ export function opsRoutes(prefix: string, services: AdminServices): BuiltinRegis
       `${prefix}/breakers`,
       builtin('admin', async (context) => {
         await authenticateAdmin(services, context, 'breaker.list');
-        return { breakers: Object.fromEntries([...breakers.entries()].map(([name, breaker]) => [name, breaker.snapshot()])) };
+        services.transitions.sync();
+        return { breakers: Object.fromEntries([...breakers.entries()].map(([name, breaker]) => [name, { ...breaker.snapshot(), transitions: services.transitions.of(name) }])) };
       }),
     );
     for (const action of ['open', 'close'] as const) {
@@ -57,7 +60,8 @@ export function opsRoutes(prefix: string, services: AdminServices): BuiltinRegis
       `${prefix}/limits`,
       builtin('admin', async (context) => {
         await authenticateAdmin(services, context, 'ratelimit.list');
-        return { limits: limiters.names().map((name) => ({ name, policy: limiters.get(name)?.policy })) };
+        const activity = await limitDecisions(services.registry);
+        return { limits: limiters.names().map((name) => ({ name, policy: limiters.get(name)?.policy, ...activity(name) })) };
       }),
     );
     server.get(

@@ -58,8 +58,15 @@ export interface ResolveResult {
 }
 
 /** Paths the gateway serves itself; no route may claim them. */
-export function reservedPaths(config: Pick<GatewayFileConfig, 'metrics' | 'admin' | 'securityHeaders'>): readonly string[] {
-  return ['/health', config.metrics.path, config.admin.prefix, config.securityHeaders.cspReportPath];
+export function reservedPaths(config: Pick<GatewayFileConfig, 'metrics' | 'admin' | 'securityHeaders' | 'console'>): readonly string[] {
+  const paths = ['/health', config.metrics.path, config.admin.prefix, config.securityHeaders.cspReportPath];
+  if (consoleEnabled(config)) paths.push(config.console.path);
+  return paths;
+}
+
+/** Whether the admin console is served: `console.enabled`, which defaults to `admin.enabled`. */
+export function consoleEnabled(config: Pick<GatewayFileConfig, 'admin' | 'console'>): boolean {
+  return config.admin.enabled && (config.console.enabled ?? true);
 }
 
 /** Whether `path` is `base` or below it, segment-wise (`/admin` covers `/admin/x`, not `/administrator`). */
@@ -133,6 +140,14 @@ export function resolveConfig(file: GatewayFileConfig): ResolveResult {
     });
   });
 
+  if (file.console.enabled === true && !file.admin.enabled) {
+    problems.push({ path: 'console.enabled', message: 'the console works through the admin API: set admin.enabled: true, or console.enabled: false' });
+  }
+  if (consoleEnabled(file)) {
+    for (const other of ['/health', file.metrics.path, file.admin.prefix, file.securityHeaders.cspReportPath]) {
+      if (isAtOrBelow(file.console.path, other) || isAtOrBelow(other, file.console.path)) problems.push({ path: 'console.path', message: `${file.console.path} overlaps ${other}, served by the gateway itself; choose another path` });
+    }
+  }
   problems.push(...duplicateMatches(routes));
   problems.push(...cidrProblems('server.trustedProxies', file.server.trustedProxies));
   if (file.metrics.allowedIps !== undefined) problems.push(...cidrProblems('metrics.allowedIps', file.metrics.allowedIps));

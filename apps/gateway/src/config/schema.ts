@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { signatureKeySchema } from './auth-schema.js';
+import { consoleSchema } from './console-schema.js';
 import { flag, identifier, integer, ipOrCidr, size, urlPath } from './primitives.js';
 import { routeDefaultsSchema, routeSchema } from './route-schema.js';
 
@@ -140,7 +141,9 @@ export const healthSchema = z
 export const adminSchema = z
   .strictObject({
     enabled: flag().default(true),
-    prefix: urlPath().default('/admin'),
+    prefix: urlPath()
+      .refine((path) => path !== '/' && !path.endsWith('/'), 'expected a path such as /admin (no trailing slash)')
+      .default('/admin'),
     scope: z.string().min(1).default('admin').describe('Scope an API key needs to use the admin API.'),
   })
   .describe('The admin API (API keys, breakers, limits, audit).');
@@ -194,6 +197,7 @@ export const configSchema = z
     metrics: metricsSchema.prefault({}),
     health: healthSchema.prefault({}),
     admin: adminSchema.prefault({}),
+    console: consoleSchema.prefault({}),
     logging: loggingSchema.prefault({}),
     sessions: sessionsSchema.prefault({}),
     redis: redisSchema.optional(),

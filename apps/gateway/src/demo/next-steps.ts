@@ -32,6 +32,8 @@ export function nextSteps(input: NextStepsInput): string {
     `    export BULWARK_SIGNING_SECRET='${signingSecret}'`,
     `    eval "$(npx bulwark sign --key-id ${signingKeyId} --secret-env BULWARK_SIGNING_SECRET --url ${gatewayUrl}/signed/hello --curl)"`,
     '',
+    `  Admin console: ${gatewayUrl}/console/  (sign in with the admin API key)`,
+    '',
     `  Then: ${gatewayUrl}/health, ${gatewayUrl}/metrics (loopback), admin API under ${gatewayUrl}/admin/ with the admin key.`,
     '  Ctrl-C drains in-flight requests and stops.',
     '',

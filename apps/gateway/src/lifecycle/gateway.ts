@@ -3,7 +3,7 @@ import type { BreakerEnvDefaults } from 'bulwark/resilience';
 import type { LoggerLike } from 'bulwark/observability';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { GatewayConfig, ResolvedRoute } from '../config/resolve.js';
+import { consoleEnabled, type GatewayConfig, type ResolvedRoute } from '../config/resolve.js';
 import type { TlsMaterial } from '../config/tls-files.js';
 import { createReadiness, type HealthCheck, type Readiness } from '../health/health-check.js';
 import { healthRoutes } from '../health/routes.js';
@@ -205,7 +205,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         clearTimeout(timer);
         await closed;
-        await runtime.table.close();
+        // Past the deadline nothing waits for an upstream: a call whose client was cut is aborted
+        // with its connection (a pool's close() would wait for it, up to the route timeout).
+        await (outcome === 'expired' ? runtime.table.destroy() : runtime.table.close());
         for (const [, breaker] of breakers.entries()) breaker.dispose();
       })();
       return closing;
@@ -225,6 +227,7 @@ function restartNeeded(before: GatewayConfig, after: GatewayConfig): string[] {
     ['metrics.path', before.metrics.path, after.metrics.path],
     ['health', before.health, after.health],
     ['admin', before.admin, after.admin],
+    ['console', before.console, after.console],
     ['logging', before.logging, after.logging],
     ['redis', before.redis, after.redis],
     ['database', before.database, after.database],
@@ -238,7 +241,11 @@ function builtinPathMatcher(config: GatewayConfig): (path: string) => boolean {
   const exact = new Set<string>([config.securityHeaders.cspReportPath]);
   if (config.health.enabled) for (const path of ['/health', '/health/live', '/health/ready', '/health/summary']) exact.add(path);
   if (config.metrics.enabled) exact.add(config.metrics.path);
-  const admin = config.admin.enabled ? config.admin.prefix.replace(/\/+$/, '') : undefined;
-  const adminBelow = admin === undefined ? undefined : `${admin}/`;
-  return (path) => exact.has(path) || (admin !== undefined && (path === admin || path.startsWith(adminBelow ?? '')));
+  // The admin API and the console: each path and everything below it (built once: this runs per request).
+  const trees = [...(config.admin.enabled ? [config.admin.prefix.replace(/\/+$/, '')] : []), ...(consoleEnabled(config) ? [config.console.path] : [])].map((tree) => [tree, `${tree}/`] as const);
+  return (path) => {
+    if (exact.has(path)) return true;
+    for (const [tree, below] of trees) if (path === tree || path.startsWith(below)) return true;
+    return false;
+  };
 }

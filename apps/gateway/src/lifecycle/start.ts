@@ -34,7 +34,7 @@ export interface StartOptions {
   /** @default the config's `database`, else embedded PGlite in BULWARK_DATA_DIR */
   readonly database?: DatabaseChoice | undefined;
   /** Endpoint groups added to the server (`adminBuiltins` for the admin API). */
-  readonly builtins?: (context: { readonly services: GatewayServices; readonly config: GatewayConfig; readonly logger: LoggerLike; readonly breakers: BreakerSet }) => readonly BuiltinRegistrar[];
+  readonly builtins?: (context: { readonly services: GatewayServices; readonly config: GatewayConfig; readonly logger: LoggerLike; readonly breakers: BreakerSet; readonly registry: Registry }) => readonly BuiltinRegistrar[];
 }
 
 export interface RunningGateway {
@@ -115,7 +115,7 @@ export async function startGateway(options: StartOptions): Promise<StartResult> 
       limiters: services.limiters,
       keyLimits: services.keyLimits,
       checks: services.checks,
-      builtins: options.builtins?.({ services, config, logger, breakers }) ?? [],
+      builtins: options.builtins?.({ services, config, logger, breakers, registry }) ?? [],
       summary: () => services.summary(),
       allowCspReport: createCspReportLimiter(services.rateLimitStore, registry, logger),
     });

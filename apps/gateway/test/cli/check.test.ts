@@ -122,7 +122,7 @@ describe('bulwark check: config file', () => {
 
   it('lists config problems together with environment problems', async () => {
     const validator: ConfigFileValidator = async () => ({ ok: false, problems: [{ path: 'routes[0].upstream', message: 'unknown upstream "api"' }, { path: '', message: 'x' }] });
-    const both = await runCheck(['--config', 'bulwark.yaml'], { PORT: '0' }, validator);
+    const both = await runCheck(['--config', 'bulwark.yaml'], { PORT: '65536' }, validator);
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('✗ PORT:');
     expect(both.stderr).toContain('✗ routes[0].upstream: unknown upstream "api"');

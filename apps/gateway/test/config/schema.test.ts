@@ -53,6 +53,13 @@ describe('config schema', () => {
     expect(b).toMatchObject({ timeoutMs: 100, rateLimits: [], cors: false, bodyLimit: 50 * 1024 });
   });
 
+  // Regression: `/admin/` registered the endpoints under `/admin//keys`, which nothing reached.
+  it('refuses an admin prefix with a trailing slash, or the root', () => {
+    expect(problemsOf({ ...minimal, admin: { prefix: '/admin/' } })).toEqual(['admin.prefix: expected a path such as /admin (no trailing slash)']);
+    expect(problemsOf({ ...minimal, admin: { prefix: '/' } })).toEqual(['admin.prefix: expected a path such as /admin (no trailing slash)']);
+    expect(problemsOf({ ...minimal, admin: { prefix: '/ops/admin' } })).toEqual([]);
+  });
+
   it('accepts numbers and booleans as strings, because ${VAR} interpolation produces strings', () => {
     const result = validateConfigTree({ ...minimal, server: { port: '${PORT}', httpsRedirect: '${REDIRECT}' } }, { PORT: '9090', REDIRECT: 'true' });
     expect(result.ok && result.config.server).toMatchObject({ port: 9090, httpsRedirect: true });

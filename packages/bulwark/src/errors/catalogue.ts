@@ -54,6 +54,7 @@ export const ERROR_CATALOGUE = define({
   CSRF_REJECTED: { status: 403, severity: 'warning', title: 'Cross-site request refused' },
   CSRF_TOKEN_MISSING: { status: 403, severity: 'warning', title: 'CSRF token required' },
   CSRF_TOKEN_INVALID: { status: 403, severity: 'warning', title: 'Invalid CSRF token' },
+  CONSOLE_SIGN_IN_FAILED: { status: 401, severity: 'warning', title: 'Sign-in failed' },
   // --- rate limits and load shedding ---
   RATE_LIMITED: { status: 429, severity: 'info', title: 'Too many requests' },
   CONCURRENCY_LIMITED: { status: 429, severity: 'info', title: 'Too many concurrent requests' },
@@ -70,6 +71,9 @@ export const ERROR_CATALOGUE = define({
   QUERY_INVALID: { status: 400, severity: 'info', title: 'Invalid query string' },
   HEADER_INVALID: { status: 400, severity: 'info', title: 'Invalid header' },
   PATH_INVALID: { status: 400, severity: 'warning', title: 'Invalid path' },
+  HEADERS_TOO_LARGE: { status: 431, severity: 'info', title: 'Request headers too large' },
+  REQUEST_TIMEOUT: { status: 408, severity: 'info', title: 'Request not received in time' },
+  EXPECTATION_FAILED: { status: 417, severity: 'info', title: 'Expectation not supported' },
   // --- validation ---
   VALIDATION_FAILED: { status: 422, severity: 'info', title: 'Request validation failed' },
   BAD_REQUEST: { status: 400, severity: 'info', title: 'Bad request' },
@@ -90,6 +94,7 @@ export const ERROR_CATALOGUE = define({
   METRICS_FORBIDDEN: { status: 403, severity: 'warning', title: 'Metrics access denied' },
   DEPENDENCY_UNAVAILABLE: { status: 503, severity: 'error', title: 'A required dependency is unavailable' },
   SERVICE_UNAVAILABLE: { status: 503, severity: 'error', title: 'Service unavailable' },
+  CONSOLE_NOT_BUILT: { status: 503, severity: 'error', title: 'Console not built' },
   // --- configuration (start-up) ---
   CONFIG_INVALID: { status: 500, severity: 'critical', title: 'Invalid configuration' },
   ENV_INVALID: { status: 500, severity: 'critical', title: 'Invalid environment' },
