@@ -16,15 +16,7 @@ export interface HostileCase {
   readonly category: 'path' | 'method' | 'framing' | 'header' | 'credential' | 'json' | 'encoding' | 'size' | 'slow' | 'generated';
   readonly name: string;
   readonly request: RawRequest;
-  /**
-   * A reported gateway bug these cases reproduce: the battery's main checks leave them out and a
-   * dedicated `it.fails` test holds them, until the fix lands and the mark is removed.
-   */
-  readonly knownBug?: KnownBug;
 }
-
-/** Reported bugs that some generated cases reproduce (see docs/reliability.md). */
-export type KnownBug = 'malformed-percent-encoding';
 
 /** What the generator knows of the route under test. */
 export interface RouteUnderTest {
@@ -94,7 +86,7 @@ async function build(route: RouteUnderTest, options: { method?: string; target?:
   return { head: head(method, options.target ?? path, headers, options.version), body: options.body === undefined ? [] : [options.body] };
 }
 
-const PATH_MUTATIONS: readonly [string, (path: string) => string, KnownBug?][] = [
+const PATH_MUTATIONS: readonly [string, (path: string) => string][] = [
   ['dot-dot', (p) => `${p}/../../admin/keys`],
   ['encoded dot-dot', (p) => `${p}/%2e%2e/%2e%2e/admin`],
   ['mixed-case encoded dot-dot', (p) => `${p}/%2E%2e/x`],
@@ -105,10 +97,10 @@ const PATH_MUTATIONS: readonly [string, (path: string) => string, KnownBug?][] =
   ['matrix dot-dot', (p) => `${p}/..;/admin`],
   ['encoded NUL', (p) => `${p}/%00`],
   ['NUL before extension', (p) => `${p}/x%00.json`],
-  ['invalid escape', (p) => `${p}/%zz`, 'malformed-percent-encoding'],
-  ['truncated escape', (p) => `${p}/%`, 'malformed-percent-encoding'],
-  ['overlong UTF-8 dot-dot', (p) => `${p}/%c0%ae%c0%ae/`, 'malformed-percent-encoding'],
-  ['invalid UTF-8', (p) => `${p}/%ff%fe`, 'malformed-percent-encoding'],
+  ['invalid escape', (p) => `${p}/%zz`],
+  ['truncated escape', (p) => `${p}/%`],
+  ['overlong UTF-8 dot-dot', (p) => `${p}/%c0%ae%c0%ae/`],
+  ['invalid UTF-8', (p) => `${p}/%ff%fe`],
   ['double leading slash', (p) => `/${p}`],
   ['empty segment', (p) => `${p}//x`],
   ['dot segment', (p) => `${p}/./x`],
@@ -126,8 +118,8 @@ const PATH_MUTATIONS: readonly [string, (path: string) => string, KnownBug?][] =
 
 async function pathCases(route: RouteUnderTest): Promise<HostileCase[]> {
   const cases: HostileCase[] = [];
-  for (const [name, mutate, knownBug] of PATH_MUTATIONS) {
-    cases.push({ category: 'path', name, request: await build(route, { target: mutate(route.path) }), ...(knownBug === undefined ? {} : { knownBug }) });
+  for (const [name, mutate] of PATH_MUTATIONS) {
+    cases.push({ category: 'path', name, request: await build(route, { target: mutate(route.path) }) });
   }
   return cases;
 }
@@ -395,7 +387,7 @@ async function generatedCases(route: RouteUnderTest, seed: number, count: number
   const escapes = fc.sample(fc.array(fc.oneof(fc.integer({ min: 0x80, max: 0xbf }), fc.integer({ min: 0xf5, max: 0xff }), fc.constant(0xc0), fc.constant(0xc1)), { minLength: 1, maxLength: 4 }), { seed: seed + 1, numRuns: count });
   for (const bytes of escapes) {
     const escaped = bytes.map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
-    cases.push({ category: 'generated', name: `invalid UTF-8 escape ${escaped}`, request: await build(route, { target: `${route.path}/${escaped}` }), knownBug: 'malformed-percent-encoding' });
+    cases.push({ category: 'generated', name: `invalid UTF-8 escape ${escaped}`, request: await build(route, { target: `${route.path}/${escaped}` }) });
   }
   const method = bodyMethod(route);
   if (method !== undefined && route.safeJson) {

@@ -6,7 +6,7 @@ import { countRows, createKeyWithCli, createTestDatabase, type TestDatabase } fr
 import { recordFigures } from './figures.js';
 import { crashEvidence, startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { startTcpProxyProcess, type TcpProxyProcess } from './tcp-proxy-process.js';
 import { createClient, hit, steadyLoad, Tally, type Outcome, type Summary } from './traffic.js';
 import { startSystemUpstream, type SystemUpstream } from './upstream.js';
 
@@ -15,7 +15,7 @@ import { startSystemUpstream, type SystemUpstream } from './upstream.js';
  * through a TCP proxy (so the link can be slowed or cut) and one PostgreSQL schema:
  *
  * 1. Redis killed (SIGKILL) for `outageMs`, then restarted empty;
- * 2. every Redis reply delayed by 200 ms (the gateway's Redis deadline is 50 ms);
+ * 2. every Redis reply delayed by 200 ms (the gateway's Redis deadline is 100 ms here);
  * 3. Redis flapping: the link cut and restored every second.
  *
  * Three routes differ only in `onStoreFailure` — `local`, `closed`, `open` — and each request of the
@@ -43,6 +43,9 @@ const INSTANCES = 2;
 /** The local fallback's share of one instance: limit / expectedInstances. */
 const LOCAL_SHARE = Math.floor(LIMIT / INSTANCES);
 const ROUTE_TIMEOUT_MS = 3000;
+const REDIS_DEADLINE_MS = 100;
+/** How late every Redis reply is in the slow phase: well past the deadline. */
+const SLOW_REPLY_MS = 200;
 const MODES = ['local', 'closed', 'open'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -51,7 +54,7 @@ export function defineRedisFaultSuite(options: RedisFaultOptions): void {
   let database: TestDatabase;
   let upstream: SystemUpstream;
   let redis: RedisServer;
-  let proxy: TcpProxy;
+  let proxy: TcpProxyProcess;
   let client: Dispatcher;
   const gateways: GatewayProcess[] = [];
   let admin: AdminClient;
@@ -65,13 +68,17 @@ export function defineRedisFaultSuite(options: RedisFaultOptions): void {
     database = await createTestDatabase('redisfaults');
     upstream = await startSystemUpstream();
     redis = await startRedisServer();
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+    // In a process of its own: see tcp-proxy-process.ts.
+    proxy = await startTcpProxyProcess({ host: '127.0.0.1', port: redis.port });
     client = createClient({ connections: 64, timeoutMs: 20_000 });
     const config = (required: boolean): string =>
       toYaml({
         server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 3000 },
-        // The gateway's defaults otherwise: 50 ms Redis deadline, breaker and fallback as shipped.
-        redis: { url: '${REDIS_URL}', keyPrefix: 'bw:', expectedInstances: INSTANCES, required },
+        // Breaker and fallback as shipped; the Redis deadline is 100 ms instead of the default 50 ms:
+        // on two cores shared with the rest of the suite, a healthy Redis reply is sometimes later
+        // than 50 ms, which would make the no-fault baseline a measure of the machine. (The default
+        // deadline is exercised by multi-instance.test.ts and the resilient store's tests.)
+        redis: { url: '${REDIS_URL}', keyPrefix: 'bw:', expectedInstances: INSTANCES, required, timeoutMs: REDIS_DEADLINE_MS },
         upstreams: { api: { url: '${UPSTREAM_URL}', timeoutMs: ROUTE_TIMEOUT_MS } },
         logging: { accessLog: false },
         routes: MODES.map((mode) => ({
@@ -274,16 +281,16 @@ export function defineRedisFaultSuite(options: RedisFaultOptions): void {
     it('bounds every request by the Redis deadline when each reply is 200 ms late: local share, closed 503, open; recovers', async () => {
       const load = startLoad();
       const slowedAt = performance.now();
-      proxy.delayReplies(200);
+      await proxy.delayReplies(SLOW_REPLY_MS);
       const local = await push(gateways[1]!, 'local', LIMIT + 10);
       const closed = await push(gateways[1]!, 'closed', 5);
-      // The first calls time out one by one (50 ms each) until the breaker opens; then none waits.
+      // The first calls time out one by one (100 ms each) until the breaker opens; then none waits.
       expect(allowed(local)).toBe(LOCAL_SHARE);
       expect(closed.map((outcome) => outcome.status)).toEqual(Array(5).fill(503));
       const remaining = options.slowMs - (performance.now() - slowedAt);
       if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
       const breakersDuring = await Promise.all(gateways.map(ratelimitBreaker));
-      proxy.delayReplies(0);
+      await proxy.delayReplies(0);
       const restoredAt = performance.now();
       const recoveredMs = await recovery(restoredAt);
       const tally = await load.stop();
