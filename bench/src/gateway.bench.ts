@@ -4,7 +4,8 @@
  *
  *   npm run bench -- gateway
  *
- * Targets (each in its own process; the upstream in another; autocannon in this one):
+ * Targets (each in its own process, pinned to a CPU of its own; the upstream, a private Redis and
+ * autocannon share the others — see support/cpu-pinning.ts):
  * - Bulwark: API-key auth, a Redis-backed rate limit by key, security headers, CORS, access logs
  *   (JSON, to /dev/null) and Prometheus metrics;
  * - Fastify + @fastify/http-proxy + @fastify/helmet + @fastify/cors + @fastify/rate-limit (Redis),
@@ -23,6 +24,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpuPlan, describePlan, pinned, pinSelf, type CpuPlan } from './support/cpu-pinning.js';
+import { startPrivateRedis } from './support/private-redis.js';
 import { machineLine, versionOf } from './support/report.js';
 
 const require = createRequire(import.meta.url);
@@ -47,6 +50,7 @@ type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 50;
 const ORIGIN = 'https://app.example.com';
+/** Set for the servers by the run (a private redis-server), or by the user to use another Redis. */
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HUGE_LIMIT = 50_000_000;
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
@@ -217,10 +221,11 @@ interface Child {
   readonly ready: Ready;
 }
 
-async function spawnRole(role: string, upstreamUrl = ''): Promise<Child> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', role, upstreamUrl], {
+async function spawnRole(role: string, redisUrl: string, cpus: string | undefined, upstreamUrl = ''): Promise<Child> {
+  const [command, args] = pinned(cpus, process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', role, upstreamUrl]);
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', REDIS_URL: redisUrl },
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const ready = await new Promise<Ready>((resolve, reject) => {
@@ -260,13 +265,18 @@ async function load(port: number, apiKey: string, seconds: number): Promise<Meas
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function main(): Promise<void> {
-  const upstream = await spawnRole('upstream');
+  let plan = cpuPlan();
+  if (plan !== undefined && !pinSelf(plan.load)) plan = undefined;
+  // A private Redis on the load generator's CPUs, unless the user named one.
+  const redis = process.env.REDIS_URL === undefined ? await startPrivateRedis(plan?.load) : undefined;
+  const redisUrl = redis?.url ?? REDIS_URL;
+  const upstream = await spawnRole('upstream', redisUrl, plan?.load);
   const upstreamUrl = `http://127.0.0.1:${upstream.ready.port}`;
   const children = new Map<Target, Child>();
   const results = new Map<Target, Measured>();
   try {
     for (const target of TARGETS) {
-      const child = await spawnRole(target, upstreamUrl);
+      const child = await spawnRole(target, redisUrl, plan?.server, upstreamUrl);
       children.set(target, child);
       await load(child.ready.port, child.ready.apiKey, 1); // warm-up: JIT, keep-alive pools, Redis scripts
     }
@@ -281,16 +291,17 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all([...children.values(), upstream].map(stop));
+    redis?.stop();
   }
-  report(results);
+  report(results, plan, redis === undefined ? `Redis at ${new URL(redisUrl).host}` : `a private redis-server ${redis.version}`);
 }
 
-function report(results: ReadonlyMap<Target, Measured>): void {
+function report(results: ReadonlyMap<Target, Measured>, plan: CpuPlan | undefined, redisLine: string): void {
   const bulwark = results.get('bulwark');
   const lines = [
     '## Gateway: Bulwark vs the stacks it replaces',
     '',
-    `\`npm run bench -- gateway\` — autocannon, ${CONNECTIONS} connections, ${DURATION_SECONDS} s per target and round after a 1 s warm-up, ${ROUNDS} interleaved rounds, best round kept; each server and the upstream in its own process; Redis on ${new URL(REDIS_URL).host}.`,
+    `\`npm run bench -- gateway\` — autocannon, ${CONNECTIONS} connections, ${DURATION_SECONDS} s per target and round after a 1 s warm-up, ${ROUNDS} interleaved rounds, best round kept; each server and the upstream in its own process; ${describePlan(plan)}; ${redisLine}.`,
     '',
     machineLine(),
     '',

@@ -15,13 +15,13 @@
  * turns over several rounds and keep their best. The peers run both with plain ioredis clients and
  * with `enableAutoPipelining`, and the best of the two counts as the peer.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createRateLimiter, createRedisStore, RATE_LIMIT_REDIS_OPTIONS } from 'bulwark/ratelimit';
+import { startPrivateRedis } from './support/private-redis.js';
 import { formatOps, machineLine, versionOf } from './support/report.js';
 
 
@@ -37,33 +37,6 @@ const WINDOW_MS = 60_000;
 
 const keys = Array.from({ length: KEYS }, (_, index) => `user-${index}`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => undefined);
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  probe.disconnect();
-  return child;
-}
 
 async function client(port: number, options: Pick<RedisOptions, 'enableAutoPipelining' | 'enableOfflineQueue' | 'maxRetriesPerRequest'> = {}): Promise<Redis> {
   const redis = new Redis({ port, host: '127.0.0.1', ...options });
@@ -108,8 +81,8 @@ function percentile(sorted: Float64Array, fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 }
 
-const port = await freePort();
-const server = await startRedis(port);
+const server = await startPrivateRedis();
+const { port } = server;
 const registry = createMetricsRegistry({ defaultMetrics: false });
 
 const tasks: Record<string, (key: string) => Promise<unknown>> = {};
@@ -166,7 +139,7 @@ function redisBenchmark(args: readonly string[]): number {
 // One GCRA decision per call: KEYS[1], time from TIME, one limit (g, limit, window, burst, emission, blocking), reference 0 × 2^27 + cost 1.
 const gcraCeiling = redisBenchmark(['EVALSHA', gcraSha, '1', 'bw:rl:{user-__rand_int__}:ceiling:g', '', '1', 'g', String(LIMIT), String(WINDOW_MS), String(LIMIT), String(emissionUs), '1', '1']);
 const ceiling = redisBenchmark(['EVALSHA', counterSha, '1', 'ceiling:{user-__rand_int__}', String(WINDOW_MS)]);
-server.kill('SIGKILL');
+server.stop();
 
 const rows = [...best.values()];
 const ours = best.get('bulwark fixed-window') as Result;
@@ -184,7 +157,7 @@ lines.push(`| redis-benchmark EVALSHA Bulwark GCRA script, 1 decision per call, 
 
 console.log(`## Rate limiting on Redis: Bulwark vs rate-limiter-flexible and express-rate-limit
 
-\`npm run bench -- ratelimit-redis\` · ${machineLine()} · redis-server ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.split(' ')[2]?.replace('v=', '') ?? 'unknown'} · ioredis ${versionOf('ioredis')} · rate-limiter-flexible ${versionOf('rate-limiter-flexible')} · rate-limit-redis ${versionOf('rate-limit-redis')}
+\`npm run bench -- ratelimit-redis\` · ${machineLine()} · redis-server ${server.version} · ioredis ${versionOf('ioredis')} · rate-limiter-flexible ${versionOf('rate-limiter-flexible')} · rate-limit-redis ${versionOf('rate-limit-redis')}
 
 ${IN_FLIGHT} decisions in flight from one process (closed loop, ${KEYS.toLocaleString('en')} keys, every decision allowed), against a private
 redis-server on the same machine; best of ${ROUNDS} rounds of ${MEASURE_MS / 1000} s per task. rate-limiter-flexible and rate-limit-redis count

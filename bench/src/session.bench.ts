@@ -27,9 +27,7 @@
  * Target: level A throughput ≥ 1.5× express-session + connect-redis.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createConnection, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +40,7 @@ import { createExpressSessions } from 'bulwark/express';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createRedisSessionStore, createSessionHttp } from 'bulwark/session';
 import type { HeaderBag, SecureSessionStore } from 'bulwark/session';
+import { startPrivateRedis } from './support/private-redis.js';
 import { formatOps, machineLine, versionOf } from './support/report.js';
 
 const SESSIONS = 1000;
@@ -80,46 +79,6 @@ const autocannon = require('autocannon') as Autocannon;
 const signature = createRequire(require.resolve('express-session'))('cookie-signature') as { sign(value: string, secret: string): string };
 
 // --- the private Redis ---------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<{ readonly port: number; readonly process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!(await pong(port))) {
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${port}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { port, process: child };
-}
-
-/** Whether a Redis answers PING on `port`. */
-function pong(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (answer: boolean): void => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => done(chunk.toString('utf8').startsWith('+PONG')));
-  });
-}
 
 /** Redis's own CPU time so far, in µs (user + system, from INFO CPU). */
 async function redisCpuMicros(client: Redis): Promise<number> {
@@ -373,7 +332,7 @@ async function httpLevel(redisPort: number): Promise<Loaded[]> {
 
 
 async function main(): Promise<void> {
-  const redis = await startRedis();
+  const redis = await startPrivateRedis();
   let levelA: Measured[];
   let levelB: Loaded[];
   let redisVersion = 'unknown';
@@ -385,7 +344,7 @@ async function main(): Promise<void> {
     await fx.nodeRedis.quit();
     levelB = await httpLevel(redis.port);
   } finally {
-    redis.process.kill('SIGKILL');
+    redis.stop();
   }
 
   const [bulwarkA, eagerA] = levelA as [Measured, Measured, Measured];
