@@ -191,7 +191,9 @@ class Walker {
       // Short strings and small numbers, most members of a log record, need no call at all.
       else if (typeof current === 'string') {
         if (current.length < 8) continue;
-        next = this.string(current, state);
+        // The logger's walk leaves a string of ordinary length as it is (its line scrub reads it).
+        if (!this.scrubStrings && current.length <= this.limits.maxStringLength && --state.budget >= 0) continue;
+        next = state.budget < 0 ? '[Truncated]' : this.string(current, state);
       } else if (typeof current === 'number' && current < 2e12) continue;
       else next = this.walk(current, depth + 1, state);
       if (next !== current && !Number.isNaN(current)) {
