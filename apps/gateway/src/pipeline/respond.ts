@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, toApiError, toProblem, type ApiError } from 'bulwark/errors';
 import type { Exchange } from './exchange.js';
+import { lingerBeforeClose } from './lingering-close.js';
 
 export interface ProblemOptions {
   readonly requestId: string;
@@ -54,10 +55,14 @@ export { toApiError };
 
 /**
  * When a request is refused before its body was read, the connection is closed after the answer
- * instead of reading (and discarding) a body of any size.
+ * instead of reading (and discarding) a body of any size — in stages, so that the client reads the
+ * answer before the close (see lingering-close.ts).
  */
 export function closeIfBodyUnread(request: IncomingMessage, response: ServerResponse): void {
   if (response.headersSent || request.complete) return;
   const length = request.headers['content-length'];
-  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) response.setHeader('connection', 'close');
+  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) {
+    response.setHeader('connection', 'close');
+    lingerBeforeClose(request);
+  }
 }
