@@ -151,32 +151,5 @@ export type AuditVerifyResult =
   | { readonly ok: true; readonly count: number }
   | { readonly ok: false; readonly brokenAt: number; readonly reason: 'hash_mismatch' | 'missing_entry' | 'prev_mismatch' | string };
 
-/** One sample of `GET /admin/overview`: rates per second over the interval that ends `at`. */
-export interface OverviewSample {
-  readonly at: string;
-  readonly requestRate: number;
-  /** Answers with a 5xx status per second. */
-  readonly errorRate: number;
-  /** `null` when the interval had no requests. */
-  readonly p99Ms: number | null;
-  /** Rate-limit rejections plus authentication refusals per second. */
-  readonly rejectionRate: number;
-  readonly openBreakers: number;
-}
-
-/** Totals since the gateway started. */
-export interface OverviewTotals {
-  readonly at: string;
-  readonly requests: number;
-  readonly errors: number;
-  readonly rejections: number;
-  readonly openBreakers: number;
-  readonly breakers: number;
-}
-
-export interface Overview {
-  readonly intervalMs: number;
-  /** Oldest first. */
-  readonly samples: readonly OverviewSample[];
-  readonly now?: OverviewTotals;
-}
+/** `GET /admin/overview`: declared once, beside the gateway's sampler that produces it. */
+export type { Overview, OverviewSample, OverviewTotals } from '../../../gateway/src/admin/overview-wire.js';

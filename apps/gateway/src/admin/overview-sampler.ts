@@ -1,6 +1,9 @@
 import type { LoggerLike } from 'bulwark/observability';
 import type { MetricValue, Registry } from 'prom-client';
 import type { BreakerSet } from '../proxy/breakers.js';
+import type { Overview, OverviewSample, OverviewTotals } from './overview-wire.js';
+
+export type { Overview, OverviewSample, OverviewTotals };
 
 /**
  * The live figures of the console's overview, sampled from the gateway's own Prometheus registry —
@@ -9,38 +12,6 @@ import type { BreakerSet } from '../proxy/breakers.js';
  * endpoints (admin, console, health, metrics, CSP reports) are left out, so the console polling
  * this endpoint does not show up as traffic.
  */
-export interface OverviewSample {
-  /** ISO 8601: the end of the interval. */
-  readonly at: string;
-  /** Requests answered per second over the interval. */
-  readonly requestRate: number;
-  /** Answers with a 5xx status per second. */
-  readonly errorRate: number;
-  /** The 99th percentile of the request duration over the interval (interpolated in its histogram bucket, as Prometheus' `histogram_quantile`); `null` without requests. */
-  readonly p99Ms: number | null;
-  /** Rate-limit rejections plus authentication refusals per second. */
-  readonly rejectionRate: number;
-  /** Upstream breakers open at the end of the interval. */
-  readonly openBreakers: number;
-}
-
-/** Totals since the gateway started, at one instant. */
-export interface OverviewTotals {
-  readonly at: string;
-  readonly requests: number;
-  readonly errors: number;
-  readonly rejections: number;
-  readonly openBreakers: number;
-  readonly breakers: number;
-}
-
-export interface Overview {
-  readonly intervalMs: number;
-  /** Oldest first. */
-  readonly samples: readonly OverviewSample[];
-  readonly now: OverviewTotals;
-}
-
 export interface OverviewSampler {
   /** Takes the first reading and samples every `intervalMs` (the timer does not hold the process open). */
   start(): void;
