@@ -24,9 +24,9 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { cpuPlan, describePlan, pinned, pinSelf, type CpuPlan } from './support/cpu-pinning.js';
-import { startPrivateRedis } from './support/private-redis.js';
-import { machineLine, versionOf } from './support/report.js';
+import { startRedisServer } from '../../test/system/support/redis-server.js';
+import { cpuPlan, describePlan, pinned, pinPrefix, pinSelf, type CpuPlan } from './support/cpu-pinning.js';
+import { machineLine, redisServerVersion, versionOf } from './support/report.js';
 
 const require = createRequire(import.meta.url);
 
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
   let plan = cpuPlan();
   if (plan !== undefined && !pinSelf(plan.load)) plan = undefined;
   // A private Redis on the load generator's CPUs, unless the user named one.
-  const redis = process.env.REDIS_URL === undefined ? await startPrivateRedis(plan?.load) : undefined;
+  const redis = process.env.REDIS_URL === undefined ? await startRedisServer({ commandPrefix: pinPrefix(plan?.load) }) : undefined;
   const redisUrl = redis?.url ?? REDIS_URL;
   const upstream = await spawnRole('upstream', redisUrl, plan?.load);
   const upstreamUrl = `http://127.0.0.1:${upstream.ready.port}`;
@@ -291,9 +291,9 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all([...children.values(), upstream].map(stop));
-    redis?.stop();
+    await redis?.stop();
   }
-  report(results, plan, redis === undefined ? `Redis at ${new URL(redisUrl).host}` : `a private redis-server ${redis.version}`);
+  report(results, plan, redis === undefined ? `Redis at ${new URL(redisUrl).host}` : `a private redis-server ${redisServerVersion()}`);
 }
 
 function report(results: ReadonlyMap<Target, Measured>, plan: CpuPlan | undefined, redisLine: string): void {

@@ -21,8 +21,8 @@ import { RedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createRateLimiter, createRedisStore, RATE_LIMIT_REDIS_OPTIONS } from 'bulwark/ratelimit';
-import { startPrivateRedis } from './support/private-redis.js';
-import { formatOps, machineLine, versionOf } from './support/report.js';
+import { startRedisServer } from '../../test/system/support/redis-server.js';
+import { formatOps, machineLine, redisServerVersion, versionOf } from './support/report.js';
 
 
 
@@ -81,7 +81,7 @@ function percentile(sorted: Float64Array, fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 }
 
-const server = await startPrivateRedis();
+const server = await startRedisServer();
 const { port } = server;
 const registry = createMetricsRegistry({ defaultMetrics: false });
 
@@ -139,7 +139,7 @@ function redisBenchmark(args: readonly string[]): number {
 // One GCRA decision per call: KEYS[1], time from TIME, one limit (g, limit, window, burst, emission, blocking), reference 0 × 2^27 + cost 1.
 const gcraCeiling = redisBenchmark(['EVALSHA', gcraSha, '1', 'bw:rl:{user-__rand_int__}:ceiling:g', '', '1', 'g', String(LIMIT), String(WINDOW_MS), String(LIMIT), String(emissionUs), '1', '1']);
 const ceiling = redisBenchmark(['EVALSHA', counterSha, '1', 'ceiling:{user-__rand_int__}', String(WINDOW_MS)]);
-server.stop();
+await server.stop();
 
 const rows = [...best.values()];
 const ours = best.get('bulwark fixed-window') as Result;
@@ -157,7 +157,7 @@ lines.push(`| redis-benchmark EVALSHA Bulwark GCRA script, 1 decision per call, 
 
 console.log(`## Rate limiting on Redis: Bulwark vs rate-limiter-flexible and express-rate-limit
 
-\`npm run bench -- ratelimit-redis\` · ${machineLine()} · redis-server ${server.version} · ioredis ${versionOf('ioredis')} · rate-limiter-flexible ${versionOf('rate-limiter-flexible')} · rate-limit-redis ${versionOf('rate-limit-redis')}
+\`npm run bench -- ratelimit-redis\` · ${machineLine()} · redis-server ${redisServerVersion()} · ioredis ${versionOf('ioredis')} · rate-limiter-flexible ${versionOf('rate-limiter-flexible')} · rate-limit-redis ${versionOf('rate-limit-redis')}
 
 ${IN_FLIGHT} decisions in flight from one process (closed loop, ${KEYS.toLocaleString('en')} keys, every decision allowed), against a private
 redis-server on the same machine; best of ${ROUNDS} rounds of ${MEASURE_MS / 1000} s per task. rate-limiter-flexible and rate-limit-redis count

@@ -40,7 +40,7 @@ import { createExpressSessions } from 'bulwark/express';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createRedisSessionStore, createSessionHttp } from 'bulwark/session';
 import type { HeaderBag, SecureSessionStore } from 'bulwark/session';
-import { startPrivateRedis } from './support/private-redis.js';
+import { startRedisServer } from '../../test/system/support/redis-server.js';
 import { formatOps, machineLine, versionOf } from './support/report.js';
 
 const SESSIONS = 1000;
@@ -332,7 +332,7 @@ async function httpLevel(redisPort: number): Promise<Loaded[]> {
 
 
 async function main(): Promise<void> {
-  const redis = await startPrivateRedis();
+  const redis = await startRedisServer();
   let levelA: Measured[];
   let levelB: Loaded[];
   let redisVersion = 'unknown';
@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     await fx.nodeRedis.quit();
     levelB = await httpLevel(redis.port);
   } finally {
-    redis.stop();
+    await redis.stop();
   }
 
   const [bulwarkA, eagerA] = levelA as [Measured, Measured, Measured];

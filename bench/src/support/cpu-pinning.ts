@@ -30,9 +30,15 @@ export function cpuPlan(): CpuPlan | undefined {
   return { server: String(last), load: last === 1 ? '0' : `0-${last - 1}` };
 }
 
+/** The words that run a command on `cpus` (none when `cpus` is undefined). */
+export function pinPrefix(cpus: string | undefined): readonly string[] {
+  return cpus === undefined ? [] : ['taskset', '-c', cpus];
+}
+
 /** `command args` wrapped in `taskset -c cpus` (unchanged when `cpus` is undefined). */
 export function pinned(cpus: string | undefined, command: string, args: readonly string[]): [string, string[]] {
-  return cpus === undefined ? [command, [...args]] : ['taskset', ['-c', cpus, command, ...args]];
+  const [first = command, ...rest] = [...pinPrefix(cpus), command, ...args];
+  return [first, rest];
 }
 
 /** Moves every thread of this process onto `cpus`; false when taskset refused. */

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,6 +34,11 @@ export function versionOf(name: string): string {
     // not installed, or not resolvable from here
   }
   return 'unknown';
+}
+
+/** The installed redis-server's version, as `redis-server --version` prints it. */
+export function redisServerVersion(): string {
+  return spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.split(' ')[2]?.replace('v=', '') ?? 'unknown';
 }
 
 export interface Row {

@@ -22,8 +22,14 @@ export interface RedisServer {
 
 const READY = /Ready to accept connections/;
 
-function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'], { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface RedisServerOptions {
+  /** Words run before `redis-server` (the benchmarks pin it to a CPU with `taskset -c N`). @default [] */
+  readonly commandPrefix?: readonly string[];
+}
+
+function launch(port: number, commandPrefix: readonly string[]): Promise<ChildProcess> {
+  const [command = 'redis-server', ...args] = [...commandPrefix, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   return new Promise((resolve, reject) => {
     let output = '';
@@ -43,9 +49,10 @@ function launch(port: number): Promise<ChildProcess> {
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
-  let child: ChildProcess | undefined = await launch(port);
+  const prefix = options.commandPrefix ?? [];
+  let child: ChildProcess | undefined = await launch(port, prefix);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -58,7 +65,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     async restart() {
       if (child !== undefined) throw new Error('redis-server is still running');
-      child = await launch(port);
+      child = await launch(port, prefix);
     },
     async stop() {
       const current = child;
