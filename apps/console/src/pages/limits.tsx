@@ -9,19 +9,8 @@ import { PageHead } from '../ui/page.js';
 import { ProblemMessage } from '../ui/problem-message.js';
 import { DataTable } from '../ui/table.js';
 import { useLoad } from '../ui/use-load.js';
+import { DECISION_RESULTS } from '../../../../packages/bulwark/src/ratelimit/decision-results.js';
 
-/** The decision results (`ratelimit_decisions_total{result}`) in the order they are shown. */
-const RESULTS = [
-  'ok',
-  'limited',
-  'shadow',
-  'fallback_allowed',
-  'fallback_rejected',
-  'store_unavailable_allowed',
-  'store_unavailable_rejected',
-  'circuit_open_allowed',
-  'circuit_open_rejected',
-] as const;
 const RESULT_LABELS: Readonly<Record<string, string>> = {
   ok: 'Allowed',
   limited: 'Limited',
@@ -38,7 +27,7 @@ const RESULT_LABELS: Readonly<Record<string, string>> = {
 function resultColumns(limits: readonly LimitInfo[]): string[] {
   const seen = new Set<string>();
   for (const limit of limits) for (const name of Object.keys(limit.decisions ?? {})) seen.add(name);
-  return [...RESULTS.filter((name) => seen.has(name)), ...[...seen].filter((name) => !(RESULTS as readonly string[]).includes(name)).sort()];
+  return [...DECISION_RESULTS.filter((name) => seen.has(name)), ...[...seen].filter((name) => !(DECISION_RESULTS as readonly string[]).includes(name)).sort()];
 }
 
 function policyText(limit: LimitInfo): string {

@@ -7,24 +7,11 @@
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { counterIn, gaugeIn, histogramIn } from '../observability/metrics-registry.js';
+import { DECISION_RESULTS, type DecisionResult } from './decision-results.js';
 import type { RateLimitDecision } from './types.js';
 
-/**
- * The values of the `result` label of `ratelimit_decisions_total`. Reasons that do not imply the
- * verdict (the store was unavailable, the fallback decided) carry it as a suffix.
- */
-export const DECISION_RESULTS = [
-  'ok',
-  'limited',
-  'shadow',
-  'fallback_allowed',
-  'fallback_rejected',
-  'store_unavailable_allowed',
-  'store_unavailable_rejected',
-  'circuit_open_allowed',
-  'circuit_open_rejected',
-] as const;
-export type DecisionResult = (typeof DECISION_RESULTS)[number];
+export { DECISION_RESULTS, type DecisionResult };
+
 
 /** The `result` label of a decision. */
 export function decisionResult(decision: RateLimitDecision): DecisionResult {
