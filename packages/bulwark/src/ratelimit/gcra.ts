@@ -22,6 +22,16 @@ function evaluate(state: StateRecords, at: number, limit: LimitDefinition, nowMs
   const emission = limit.emissionUs;
   const tolerance = emission * limit.burst;
   const stored = state[at + STATE_A] ?? 0;
+  if (stored <= now && cost <= limit.burst) {
+    // The bucket is full (the common case): the same decision as below, without its divisions —
+    // max(TAT, now) − now is 0, so `remaining` is burst − cost exactly.
+    const resetMs = cost === 1 ? limit.emissionCeilMs : ceilDiv(cost * emission, 1000);
+    if (commit && cost > 0) {
+      state[at + STATE_A] = now + cost * emission;
+      state[at + STATE_EXPIRES_AT] = nowMs + resetMs;
+    }
+    return decision(true, limit.burst, limit.burst - cost, resetMs, 0, 'ok');
+  }
   const tat = stored > now ? stored : now;
   const newTat = tat + cost * emission;
   if (newTat - now <= tolerance) {

@@ -76,19 +76,22 @@ export function buildDefinition(input: DefinitionInput): LimitDefinition {
   if (input.algorithm === 'gcra' && input.limit > input.windowMs * MAX_RATE_PER_MS) {
     throw new TypeError(`limit must be at most ${MAX_RATE_PER_MS} per millisecond of windowMs for gcra (at most ${input.windowMs * MAX_RATE_PER_MS} for windowMs ${input.windowMs}), got ${input.limit}`);
   }
-  const make = (limit: number, burst: number, local: LimitDefinition | undefined): LimitDefinition =>
-    Object.freeze({
+  const make = (limit: number, burst: number, local: LimitDefinition | undefined): LimitDefinition => {
+    const emissionUs = input.algorithm === 'gcra' ? ceilDiv(input.windowMs * 1000, limit) : 0;
+    return Object.freeze({
       name: input.name,
       prefix: input.prefix,
       algorithm: input.algorithm,
       limit,
       windowMs: input.windowMs,
       burst,
-      emissionUs: input.algorithm === 'gcra' ? ceilDiv(input.windowMs * 1000, limit) : 0,
+      emissionUs,
+      emissionCeilMs: ceilDiv(emissionUs, 1000),
       onStoreFailure: input.onStoreFailure,
       blocking: input.blocking,
       local,
     });
+  };
   const divisor = input.expectedInstances;
   const local = make(Math.max(1, Math.floor(input.limit / divisor)), Math.max(1, Math.floor(input.burst / divisor)), undefined);
   return make(input.limit, input.burst, local);

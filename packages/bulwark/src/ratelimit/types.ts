@@ -75,6 +75,8 @@ export interface LimitDefinition {
   readonly burst: number;
   /** GCRA emission interval in whole microseconds (rounded up, so the rate is never exceeded). */
   readonly emissionUs: number;
+  /** ⌈emissionUs / 1000⌉: the reset time of one request into a full GCRA bucket, ms. */
+  readonly emissionCeilMs: number;
   readonly onStoreFailure: StoreFailurePolicy;
   /** False for shadow-mode limits: their rejection does not block the other limits of a multi-limit check. */
   readonly blocking: boolean;
