@@ -68,8 +68,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       clientErrors.track(response);
       const url = request.url ?? '/';
       const mark = url.indexOf('?');
-      // Without a Host header the dispatcher refuses it (Fastify would otherwise see it).
-      if (options.isBuiltinPath(mark === -1 ? url : url.slice(0, mark)) && request.headers.host !== undefined) {
+      // An HTTP/1.1 request without Host goes to the dispatcher, which refuses it with a problem
+      // (RFC 9112 §3.2). HTTP/1.0 does not require Host, and load balancers' health checks often
+      // send none: those reach the gateway's own endpoints like any other request.
+      if (options.isBuiltinPath(mark === -1 ? url : url.slice(0, mark)) && (request.headers.host !== undefined || (request.httpVersionMajor === 1 && request.httpVersionMinor === 0))) {
         fastifyHandler(request, response);
         return;
       }

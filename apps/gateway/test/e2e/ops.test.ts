@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { rawRequest } from '../support/raw-http.js';
 import { assertSafe } from '../support/security-suite.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
@@ -51,6 +52,22 @@ describe('health', () => {
     const response = await send(`${gateway.url}/health`);
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ status: 'ok', checks: ['upstream:api'] });
+  });
+
+  // Regression: without Host, /health went to the route table (404, or the upstream under a catch-all
+  // route). HTTP/1.0 does not require Host, and load balancers' health checks often send none
+  // (HAProxy's `option httpchk` does by default).
+  it('answers an HTTP/1.0 health check without a Host header', async () => {
+    const { port } = new URL(gateway.url);
+    const live = await rawRequest(Number(port), 'GET /health/live HTTP/1.0\r\n\r\n');
+    expect(live.status).toBe(200);
+    expect(JSON.parse(live.response.slice(live.response.indexOf('\r\n\r\n') + 4))).toEqual({ status: 'ok' });
+    const summary = await rawRequest(Number(port), 'GET /health HTTP/1.0\r\n\r\n');
+    expect(summary.status).toBe(200);
+    // HTTP/1.1 still requires Host (RFC 9112 §3.2): a 400 problem, whatever the path.
+    const withoutHost = await rawRequest(Number(port), 'GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(withoutHost.status).toBe(400);
+    expect(withoutHost.response).toContain('application/problem+json');
   });
 
   it('/health/live answers while the process runs; /health/ready follows the required upstream', async () => {
