@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * A staged close for a connection answered before its request body was read (413, 401, 404…),
@@ -73,4 +74,30 @@ export function lingerBeforeClose(request: IncomingMessage, limits: LingerLimits
     request.once('error', close);
     request.resume();
   };
+}
+
+/**
+ * The same staged close for a connection whose request body Node's parser has rejected (a
+ * malformed chunk, say) after the gateway answered: the parser is done with the connection, so its
+ * reader is replaced by one that discards, the socket is ended once the answer is out, and it is
+ * destroyed when the client ends its side — or after the same time and byte bounds.
+ */
+export function lingerAfterParseError(socket: Duplex, limits: LingerLimits = { ms: LINGER_MS, bytes: LINGER_BYTES }): void {
+  let discarded = 0;
+  const close = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  // The parser's own reader (Node's `socketOnData`) would feed a parser that has failed.
+  socket.removeAllListeners('data');
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > limits.bytes) close();
+  });
+  socket.once('end', close);
+  socket.once('close', () => clearTimeout(timer));
+  const timer = setTimeout(close, limits.ms);
+  timer.unref();
+  socket.resume();
+  if (socket.writable) socket.end();
 }

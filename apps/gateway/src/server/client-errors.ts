@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream';
 import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from 'bulwark/errors';
 import { generateRequestId } from 'bulwark/observability';
+import { lingerAfterParseError } from '../pipeline/lingering-close.js';
 import { writeProblem } from '../pipeline/respond.js';
 
 /**
@@ -30,7 +31,9 @@ export function createClientErrors(): ClientErrors {
 
   const handle = (error: Error & { readonly code?: string }, socket: Duplex): void => {
     if (!socket.writable) {
-      socket.destroy();
+      // Ended already (an answer that closes the connection was written): nothing more to say, but
+      // the client may still be sending.
+      lingerAfterParseError(socket);
       return;
     }
     const problem = clientProblem(error);
@@ -44,8 +47,9 @@ export function createClientErrors(): ClientErrors {
     }
     // The error is in the body of the request being handled.
     if (response.headersSent) {
-      // Already answered (or answering): no second answer; the connection closes once it is written.
-      closeAfterFlush(socket);
+      // Already answered (or answering): no second answer; the connection closes once it is written
+      // — in stages, as the client may still be sending (see lingering-close.ts).
+      lingerAfterParseError(socket);
       return;
     }
     const requestId = response.getHeader('x-request-id');
@@ -88,8 +92,3 @@ function rawProblem(error: ApiError): string {
   return `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Request-ID: ${requestId}\r\n${extra}Connection: close\r\n\r\n${body}`;
 }
 
-/** Closes a connection after what was already queued on it is sent. */
-function closeAfterFlush(socket: Duplex): void {
-  if (socket.writableLength === 0) socket.destroy();
-  else socket.end();
-}

@@ -36,8 +36,11 @@ interface Outcome {
   readonly ended: 'closed' | 'reset';
 }
 
-/** Writes the head, `chunks` chunks of 64 KB and the last chunk, as fast as the socket takes them. */
-function upload(chunks: number): Promise<Outcome> {
+/**
+ * Writes the head, `chunks` chunks of 64 KB and the last chunk, as fast as the socket takes them;
+ * with `brokenAt`, a chunk with a malformed size line in that place instead.
+ */
+function upload(chunks: number, brokenAt?: number): Promise<Outcome> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let data = '';
@@ -53,7 +56,7 @@ function upload(chunks: number): Promise<Outcome> {
     socket.on('connect', () => {
       socket.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n');
       const piece = `10000\r\n${'x'.repeat(0x10000)}\r\n`;
-      for (let index = 0; index < chunks && !socket.destroyed; index += 1) socket.write(piece);
+      for (let index = 0; index < chunks && !socket.destroyed; index += 1) socket.write(index === brokenAt ? 'zz\r\nabc\r\n' : piece);
       if (!socket.destroyed) socket.write('0\r\n\r\n');
     });
   });
@@ -63,6 +66,14 @@ describe('an answer before the body was read', () => {
   it('reaches the client every time, with no reset, while the client is still sending 4 MB', async () => {
     const outcomes: Outcome[] = [];
     for (let attempt = 0; attempt < 20; attempt += 1) outcomes.push(await upload(64));
+    expect(outcomes).toEqual(Array.from({ length: 20 }, () => ({ status: 413, ended: 'closed' })));
+  });
+
+  // Regression: a parse error in the rest of the body (here a malformed chunk size) closed the
+  // connection at once, with the client's bytes still arriving: the same reset, erasing the 413.
+  it('reaches the client when the rest of the body turns out malformed', async () => {
+    const outcomes: Outcome[] = [];
+    for (let attempt = 0; attempt < 20; attempt += 1) outcomes.push(await upload(64, 8));
     expect(outcomes).toEqual(Array.from({ length: 20 }, () => ({ status: 413, ended: 'closed' })));
   });
 });
