@@ -38,7 +38,8 @@ export const MAX_DECISIONS_PER_CALL = 128;
  * idles, and Redis evaluates every next decision while the process idles — client and Redis in
  * lockstep. Sent in slices, with the event loop reading replies in between, each side works on one
  * slice while the other works on the next: 2.2× the decisions per second with 256 in flight on two
- * cores (bench/RESULTS.md). A lone decision or a small burst is sent at once, as before.
+ * cores (bench/RESULTS.md). A lone decision or a small burst is sent at once, as before. A slice's
+ * deadline starts when it is sent: at most a few turns of the event loop after the call.
  */
 export const MAX_DECISIONS_PER_FLUSH = MAX_DECISIONS_PER_CALL;
 
