@@ -212,6 +212,41 @@ describe('createApiKeyVerifier', () => {
     expect(calls).toBe(2);
   });
 
+  it('does not hand a lookup that started before a revocation to a request that arrives after it', async () => {
+    const clock = testClock();
+    const store = createMemoryKeyStore({ pepper, now: clock.now });
+    const revocation = createMemoryRevocationBus();
+    const { key, record } = await store.create({ name: 'k', tenant: 't' });
+    let markRead: () => void = () => undefined;
+    const read = new Promise<void>((resolve) => (markRead = resolve));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const slow: KeyStore = {
+      ...store,
+      findByHash: async (hash) => {
+        calls += 1;
+        const found = await store.findByHash(hash);
+        // The first lookup read the row before the revocation, and answers only after it (a slow database).
+        if (calls === 1) {
+          markRead();
+          await gate;
+        }
+        return found;
+      },
+    };
+    const verifier = createApiKeyVerifier({ store: slow, pepper, now: clock.now, revocation, registry: createMetricsRegistry({ defaultMetrics: false }) });
+    const before = verifier.verify(key);
+    await read;
+    await store.revoke(record.id);
+    await revocation.publish([record.id]);
+    const after = verifier.verify(key);
+    release();
+    expect((await before).ok).toBe(true);
+    expect(await after).toEqual({ ok: false, reason: 'revoked' });
+    expect(calls).toBe(2);
+  });
+
   it('moves keys to the new pepper after a master-key rotation', async () => {
     const oldPepper = randomBytes(32);
     const newPepper = randomBytes(32);

@@ -99,6 +99,8 @@ interface InflightLookup {
   readonly result: Promise<CachedKey | undefined>;
   /** Resolves once the lookup has run `refreshTimeoutMs` without settling (at once for a later waiter). */
   readonly overdue: Promise<typeof OVERDUE>;
+  /** The cache generation when it started: after an invalidation its answer may predate a revocation. */
+  readonly generation: number;
 }
 
 const failure = (reason: ApiKeyFailureReason): ApiKeyVerification => Object.freeze({ ok: false, reason });
@@ -222,9 +224,11 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
 
   /** The store lookup of `key`, shared by every request for it while it runs; its answer is cached. */
   const sharedLookup = (key: string, cacheKey: string): InflightLookup => {
-    const running = inflight.get(cacheKey);
-    if (running !== undefined) return running;
     const generation = cache.generation();
+    const running = inflight.get(cacheKey);
+    // A lookup that started before an invalidation may have read the key before its revocation: a
+    // request arriving after the broadcast must not take its answer, so it asks the store itself.
+    if (running !== undefined && running.generation === generation) return running;
     let overdueTimer: ReturnType<typeof setTimeout> | undefined;
     const pending: InflightLookup = {
       result: lookup(key).then(
@@ -248,11 +252,13 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
         overdueTimer = setTimeout(resolve, refreshTimeoutMs, OVERDUE);
         overdueTimer.unref?.();
       }),
+      generation,
     };
     inflight.set(cacheKey, pending);
     const settled = (): void => {
       clearTimeout(overdueTimer);
-      inflight.delete(cacheKey);
+      // A newer lookup may have taken the slot; leave it there.
+      if (inflight.get(cacheKey) === pending) inflight.delete(cacheKey);
     };
     pending.result.then(settled, settled);
     return pending;

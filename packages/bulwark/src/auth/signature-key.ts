@@ -67,6 +67,11 @@ export function hmacSignatureKey(keyId: string, secret: string | Uint8Array): Si
  */
 export function ed25519SignatureKey(keyId: string, publicKey: string | KeyObject): SignatureKey {
   assertKeyId(keyId);
+  // `createPublicKey` quietly derives the public half of a private PEM: refuse it by name, so that a
+  // private key never ends up in the verifier's configuration.
+  if (typeof publicKey === 'string' && /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(publicKey)) {
+    throw new TypeError(`signature key "${keyId}" was given a private key: configure the public key only (the verifying side never needs the private one)`);
+  }
   let keyObject: KeyObject;
   try {
     if (publicKey instanceof KeyObject) keyObject = publicKey;

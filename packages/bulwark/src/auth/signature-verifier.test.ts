@@ -190,6 +190,17 @@ describe('createSignatureVerifier: keys and algorithms', () => {
     const request = signed(GET, { keyId: 'partner', algorithm: 'ed25519', key: ed25519.privateKey, created: NOW });
     expect(await verifier({ keys: () => privateAsPublic }).verify(request)).toEqual({ ok: false, reason: 'alg_mismatch' });
   });
+
+  it('refuses an ed25519 private key given as PEM where the public key belongs, without echoing it', () => {
+    const pem = ed25519.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    expect(() => ed25519SignatureKey('partner', pem)).toThrow(TypeError);
+    try {
+      ed25519SignatureKey('partner', pem);
+    } catch (error) {
+      expect((error as Error).message).not.toContain(pem.split('\n')[1]);
+    }
+    expect(ed25519SignatureKey('partner', ed25519.publicKey.export({ format: 'pem', type: 'spki' }) as string)).toMatchObject({ algorithm: 'ed25519' });
+  });
 });
 
 describe('createSignatureVerifier: covered components', () => {
