@@ -1,10 +1,14 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { createKeyring } from '../crypto/index.js';
+import { createMetricsRegistry } from '../observability/metrics-registry.js';
 import { createSigningKeyLookup } from './api-key-signing.js';
 import { createMemoryKeyStore } from './key-store-memory.js';
 import { testClock } from '../../test/auth/key-store.contract.js';
+import { createMemoryReplayStore } from './memory-replay-store.js';
 import { createMemoryRevocationBus } from './revocation.js';
+import { createSignatureVerifier } from './signature-verifier.js';
+import { signRequest } from './signer.js';
 
 const keyring = createKeyring({ current: randomBytes(32) });
 
@@ -24,7 +28,20 @@ describe('createSigningKeyLookup', () => {
     const key = await lookup(created.record.id);
     expect(key?.algorithm).toBe('hmac-sha256');
     expect(key?.keyId).toBe(created.record.id);
-    expect(key?.algorithm === 'hmac-sha256' && Buffer.from(key.secret).toString('base64url')).toBe(created.signingSecret);
+    expect(key?.algorithm === 'hmac-sha256' && Buffer.from(key.secret).toString('utf8')).toBe(created.signingSecret);
+  });
+
+  // Regression: the lookup used the decoded secret bytes, the signer and the gateway the text's UTF-8
+  // bytes, so a request signed as documented failed here with bad_signature.
+  it('verifies a request signed with createSigner({ key: signingSecret }), as the gateway does', async () => {
+    const { store, lookup } = setup();
+    const created = await store.create({ name: 'signer', tenant: 't', signing: { algorithm: 'hmac-sha256' } });
+    const url = 'https://api.example.com/orders?status=open';
+    const added = signRequest({ method: 'GET', url, headers: {}, body: null }, { keyId: created.record.id, algorithm: 'hmac-sha256', key: created.signingSecret ?? '' });
+    const verifier = createSignatureVerifier({ keys: lookup, nonceStore: createMemoryReplayStore(), registry: createMetricsRegistry({ defaultMetrics: false }) });
+    const headers: Record<string, string> = { host: 'api.example.com' };
+    for (const [name, value] of Object.entries(added)) headers[name.toLowerCase()] = value;
+    expect(await verifier.verify({ method: 'GET', url: '/orders?status=open', headers })).toMatchObject({ ok: true, keyId: created.record.id });
   });
 
   it('returns only a public key for Ed25519 keys', async () => {

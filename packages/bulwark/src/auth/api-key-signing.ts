@@ -4,6 +4,7 @@ import { createKeyCache } from './key-cache.js';
 import type { KeyCacheOptions } from './key-cache.js';
 import type { KeyStore } from './key-store.js';
 import type { RevocationBus } from './revocation.js';
+import { hmacSignatureKey } from './signature-key.js';
 import type { SignatureKey, SignatureKeyLookup } from './signature-types.js';
 
 export interface SigningKeyLookupOptions {
@@ -30,14 +31,14 @@ interface CachedSigningKey {
 const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
 
 /**
- * The `keyLookup` of the RFC 9421 signature verifier, backed by the key store: `keyid` is the API
+ * The `keys` lookup of the RFC 9421 signature verifier, backed by the key store: `keyid` is the API
  * key id, the algorithm is the one pinned when the key was created, the HMAC secret is decrypted
  * from the store (an Ed25519 key only ever has its public half there). Revoked keys, expired keys
  * and rotated keys past their grace period are unknown. Lookups are cached like API keys (bounded,
  * short TTL, revocation broadcasts), so a signed request does not cost a database round trip.
  *
  * @example
- * const signatures = createSignatureVerifier({ keyLookup: createSigningKeyLookup({ store, revocation }), replayStore });
+ * const signatures = createSignatureVerifier({ keys: createSigningKeyLookup({ store, revocation }), nonceStore });
  */
 export function createSigningKeyLookup(options: SigningKeyLookupOptions): SignatureKeyLookup & { close(): void } {
   const { store, revocation } = options;
@@ -65,10 +66,10 @@ export function createSigningKeyLookup(options: SigningKeyLookupOptions): Signat
     }
     if (material === undefined) return undefined;
     const { record } = material;
-    const key: SignatureKey =
-      material.algorithm === 'hmac-sha256'
-        ? Object.freeze({ keyId, algorithm: 'hmac-sha256', secret: material.secret })
-        : Object.freeze({ keyId, algorithm: 'ed25519', publicKey: material.publicKey });
+    // The HMAC key is the secret as the key store showed it — `signingSecret`, base64url text — used
+    // as UTF-8 bytes: what a client passes to `createSigner({ key: signingSecret })`, and what the
+    // gateway and `bulwark sign` use. (The decoded bytes would be a different key.)
+    const key: SignatureKey = material.algorithm === 'hmac-sha256' ? hmacSignatureKey(keyId, material.secret.toString('base64url')) : Object.freeze({ keyId, algorithm: 'ed25519', publicKey: material.publicKey });
     const ends = [record.expiresAt, record.graceUntil].filter((date): date is Date => date !== null).map((date) => date.getTime());
     return {
       id: keyId,
