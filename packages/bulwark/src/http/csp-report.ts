@@ -57,7 +57,9 @@ export function parseCspReport(body: string | Uint8Array, options: CspReportOpti
   const maxBytes = integerOption('maxBytes', options.maxBytes, 65_536, 1, 1024 * 1024);
   const maxViolations = integerOption('maxViolations', options.maxViolations, 20, 1, 1000);
   const maxFieldLength = integerOption('maxFieldLength', options.maxFieldLength, 512, 16, 65_536);
-  const size = typeof body === 'string' ? body.length : body.byteLength;
+  // A string is measured in UTF-8 bytes, as the body arrived (one longer than maxBytes code units
+  // cannot fit, so it is not measured); anything but a string or bytes is left to the parser to refuse.
+  const size = typeof body === 'string' ? (body.length > maxBytes ? body.length : Buffer.byteLength(body)) : body instanceof Uint8Array ? body.byteLength : 0;
   if (size > maxBytes) return { ok: false, code: 'PAYLOAD_TOO_LARGE', detail: `CSP report exceeds ${maxBytes} bytes` };
   const parsed = parseReportJson(body);
   if (!parsed.ok) return parsed;

@@ -76,6 +76,15 @@ describe.each(strategies)('parseJsonSafe with %s', (_label, strategy) => {
     expect(custom('{"__proto__":1}')).toMatchObject({ code: 'FORBIDDEN_KEY' });
   });
 
+  it('refuses non-ASCII forbidden keys in string input as in bytes (regression: the pre-scan read them as Latin-1)', () => {
+    const custom = parseWith({ forbiddenKeys: ['café', 'réglages.admin', 'x.été'] });
+    for (const text of ['{"café":1}', '{"\\u0063afé":1}', '{"caf\\u00e9":1}', '{"réglages":{"admin":true}}', '{"x":{"été":1}}']) {
+      expect(custom(text), text).toMatchObject({ ok: false, code: 'FORBIDDEN_KEY' });
+      expect(custom(Buffer.from(text)), text).toMatchObject({ ok: false, code: 'FORBIDDEN_KEY' });
+    }
+    expect(custom('{"cafe":1,"réglages":{"theme":"été"}}')).toMatchObject({ ok: true });
+  });
+
   it('refuses 10 000 levels of nesting as too deep without overflowing the stack', () => {
     for (const text of ['['.repeat(10_000) + ']'.repeat(10_000), '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000), '[{"a":'.repeat(5_000) + '1' + '}]'.repeat(5_000)]) {
       expect(parse(text)).toMatchObject({ ok: false, code: 'JSON_TOO_DEEP' });

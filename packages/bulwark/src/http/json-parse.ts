@@ -102,6 +102,9 @@ export function createJsonParser(options: JsonParseOptions = {}): JsonParser {
       ? JSON_PARSE_DEFAULTS.prescanAboveBytes
       : integerOption('prescanAboveBytes', options.prescanAboveBytes, 0, 0, MAX_BYTES_LIMIT);
   const limits: ScanLimits = { maxDepth, maxKeys, forbidden };
+  // The Latin-1 shortcut for string input only keeps ASCII bytes faithful: a non-ASCII name in the
+  // list (`café`) would be compared with bytes it can never equal there, so such lists use UTF-8.
+  const latin1Scannable = namesAreAscii(forbidden);
   // Below this many UTF-16 code units a string is certainly within both byte thresholds (≤ 3 bytes each).
   const surelySmallLength = Math.floor(Math.min(maxBytes, prescanAboveBytes) / 3);
   const tooLarge = Object.freeze(failure('PAYLOAD_TOO_LARGE', `JSON body exceeds ${maxBytes} bytes`));
@@ -138,7 +141,7 @@ export function createJsonParser(options: JsonParseOptions = {}): JsonParser {
       const byteLength = Buffer.byteLength(input, 'utf8');
       if (byteLength > maxBytes) return tooLarge;
       if (byteLength <= prescanAboveBytes) return parseAndWalk(text);
-      const refused = scanJson(encodeForScan(input, byteLength), limits);
+      const refused = scanJson(encodeForScan(input, byteLength, latin1Scannable), limits);
       return refused ?? parseScanned(text);
     }
     if (!(input instanceof Uint8Array)) return failure('JSON_MALFORMED', 'JSON input must be a string or bytes');
@@ -189,13 +192,14 @@ export function parseJsonSafe(input: string | Uint8Array, options?: JsonParseOpt
 }
 
 /**
- * The bytes the scanner reads for string input, in a reused scratch buffer. Only ASCII bytes matter
- * to the scanner and neither Latin-1 nor UTF-8 ever produces an ASCII byte for a non-ASCII
- * character, so a one-byte string (every char ≤ U+00FF; V8 answers the regex test in O(1) for those)
- * is written as Latin-1, ten times faster than UTF-8 encoding; only wider strings are UTF-8 encoded.
+ * The bytes the scanner reads for string input, in a reused scratch buffer. With only ASCII names to
+ * match, only ASCII bytes matter to the scanner and neither Latin-1 nor UTF-8 ever produces an ASCII
+ * byte for a non-ASCII character, so a one-byte string (every char ≤ U+00FF; V8 answers the regex
+ * test in O(1) for those) is written as Latin-1, ten times faster than UTF-8 encoding; wider strings,
+ * and every string when `latin1Scannable` is false, are UTF-8 encoded.
  */
-function encodeForScan(text: string, utf8Length: number): Uint8Array {
-  if (!WIDER_THAN_LATIN1.test(text)) {
+function encodeForScan(text: string, utf8Length: number, latin1Scannable: boolean): Uint8Array {
+  if (latin1Scannable && !WIDER_THAN_LATIN1.test(text)) {
     const scratch = scratchOf(text.length);
     scratch.buffer.write(text, 0, text.length, 'latin1');
     return scratch.bytes.subarray(0, text.length);
@@ -206,6 +210,12 @@ function encodeForScan(text: string, utf8Length: number): Uint8Array {
 }
 
 const WIDER_THAN_LATIN1 = /[\u0100-\uffff]/;
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** Whether every name the matcher compares (forbidden, parent and child names) is ASCII. */
+function namesAreAscii(matcher: ForbiddenKeyMatcher): boolean {
+  return matcher.namesByByteLength.every((names) => names === undefined || names.every(([name]) => !NON_ASCII.test(name)));
+}
 
 interface Scratch {
   readonly buffer: Buffer;

@@ -155,6 +155,19 @@ describe('parseCspReport', () => {
     expect(parseCspReport('{"csp-report":{"line-number":"12","column-number":-1}}')).toEqual({ ok: true, violations: [{}] });
   });
 
+  it('measures a string body in UTF-8 bytes against maxBytes, as it does a Buffer', () => {
+    // 30 000 characters, 90 000 bytes: over the 65 536-byte default however it arrives.
+    const body = JSON.stringify({ 'csp-report': { 'script-sample': '€'.repeat(30_000) } });
+    expect(parseCspReport(Buffer.from(body))).toMatchObject({ ok: false, code: 'PAYLOAD_TOO_LARGE' });
+    expect(parseCspReport(body)).toMatchObject({ ok: false, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers a missing body (no body parser ran) with a refusal instead of throwing', () => {
+    for (const body of [undefined, null, {}]) {
+      expect(parseCspReport(body as unknown as string)).toMatchObject({ ok: false, code: 'JSON_MALFORMED' });
+    }
+  });
+
   it('validates its options', () => {
     expect(() => parseCspReport('{}', { maxBytes: 0 })).toThrow(/maxBytes/);
     expect(() => parseCspReport('{}', { maxViolations: 1.5 })).toThrow(/maxViolations/);
