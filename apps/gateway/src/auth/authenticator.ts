@@ -4,7 +4,16 @@ import type { Identity } from './identity.js';
 
 /** The result of authenticating one request: an identity, or the problem to answer and a metric reason. */
 export type AuthOutcome =
-  | { readonly ok: true; readonly identity: Identity }
+  | {
+      readonly ok: true;
+      readonly identity: Identity;
+      /**
+       * Undoes what authentication recorded, for a request that ends up not accepted (no 2xx
+       * answer): a webhook delivery's replay entry, so that the sender's retry is not refused as a
+       * replay. Never rejects.
+       */
+      readonly undo?: () => Promise<void>;
+    }
   | {
       readonly ok: false;
       readonly error: ApiError;

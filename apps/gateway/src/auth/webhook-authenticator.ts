@@ -10,8 +10,9 @@ type WebhookConfig = Extract<AuthConfig, { type: 'webhook' }>;
 /**
  * Signed webhook deliveries (Standard Webhooks, Stripe, GitHub), verified over the raw body bytes
  * with every configured secret (rotation), the timestamp tolerance and a replay cache on the
- * message id. The identity is the sender (`webhook:<scheme>`), so limits `by: apiKey` count per
- * sender. The signature headers are forwarded: the upstream may verify again.
+ * message id (per route). The identity is the sender (`webhook:<scheme>:<route>`), so limits
+ * `by: apiKey` count per sender. The signature headers are forwarded: the upstream may verify
+ * again. A delivery that does not end in a 2xx answer is forgotten again, so that its retry passes.
  */
 export function createWebhookAuthenticator(
   routeName: string,
@@ -22,6 +23,9 @@ export function createWebhookAuthenticator(
     scheme: config.scheme,
     secrets: config.secrets,
     replayStore: deps.replayStore,
+    // One namespace per route: two endpoints of one sender (a repository and an organisation hook)
+    // receive the same delivery, and neither copy is a replay of the other.
+    replayNamespace: `webhook:${config.scheme}:${routeName}`,
     toleranceSeconds: config.toleranceSeconds,
     registry: deps.registry,
     logger: deps.logger,
@@ -34,7 +38,11 @@ export function createWebhookAuthenticator(
     async authenticate(exchange): Promise<AuthOutcome> {
       const result = await verifier.verify({ headers: exchange.request.headers, body: exchange.body ?? Buffer.alloc(0) });
       if (!result.ok) return refuse(authProblem('webhook', result.reason), result.reason, true);
-      return { ok: true, identity };
+      // A delivery the upstream did not accept will be retried by its sender with the same id (or,
+      // for GitHub, the same body): it must not then be refused as a replay.
+      const undo = (): Promise<void> =>
+        verifier.forget(result).catch((error: unknown) => deps.logger.warn({ err: error, route: routeName }, 'could not forget a webhook delivery the upstream did not accept; its retry will be refused as a replay'));
+      return { ok: true, identity, undo };
     },
   };
 }

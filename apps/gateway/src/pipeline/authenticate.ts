@@ -17,6 +17,7 @@ export function createAuthenticationStage(authenticator: Authenticator, metrics:
       throw outcome.error;
     }
     exchange.identity = outcome.identity;
+    exchange.undoAuthentication = outcome.undo;
     return undefined;
   };
   return function authenticate(exchange: Exchange) {

@@ -40,6 +40,8 @@ export class Exchange {
   /** The parsed JSON body, when one was parsed. */
   json: unknown;
   identity: Identity | undefined;
+  /** Run when the request ends without a 2xx answer: see `AuthOutcome.undo`. */
+  undoAuthentication: (() => Promise<void>) | undefined;
   /** The credential came in `Authorization` (a bearer API key): it is not forwarded. */
   authorizationConsumed: boolean;
   /**
@@ -76,6 +78,7 @@ export class Exchange {
     this.bodyStream = undefined;
     this.json = undefined;
     this.identity = undefined;
+    this.undoAuthentication = undefined;
     this.authorizationConsumed = false;
     this.responseHeaders = undefined;
     this.headersApplied = false;

@@ -37,13 +37,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const record = (exchange: Exchange): void => {
     runtime.end();
+    const status = exchange.status === 0 ? exchange.response.statusCode : exchange.status;
+    // Not accepted (no 2xx, or cut short): its sender will retry it.
+    if (exchange.undoAuthentication !== undefined && (status < 200 || status > 299 || exchange.aborted !== undefined)) void exchange.undoAuthentication();
     const identity = exchange.identity;
     recorder.record({
       requestId: exchange.requestId,
       route: exchange.route.name,
       method: exchange.request.method ?? 'GET',
       path: exchange.path,
-      status: exchange.status === 0 ? exchange.response.statusCode : exchange.status,
+      status,
       startedAt: exchange.startedAt,
       clientIp: exchange.clientIp,
       keyId: identity?.keyId,

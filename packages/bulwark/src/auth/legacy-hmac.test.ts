@@ -118,7 +118,7 @@ describe('createLegacyHmacVerifier', () => {
   });
 
   it('fails closed with unavailable when the replay store fails', async () => {
-    const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('down')) };
+    const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('down')), release: () => Promise.reject(new Error('down')) };
     expect(await reasonOf(verifier({ replayStore: broken }).verify(signed()))).toBe('unavailable');
   });
 

@@ -97,5 +97,9 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
       fullSweepUselessUntil = Math.min(fullSweepUselessUntil, at + ttlMs);
       return true;
     },
+    async release(namespace, id) {
+      assertReplayArguments(namespace, id, 1);
+      expiries.delete(replayKey(namespace, id));
+    },
   };
 }

@@ -1,11 +1,12 @@
 import { assertReplayArguments, replayKey, type ReplayStore } from './replay-store.js';
 
 /**
- * The one Redis command the store sends. An ioredis `Redis` or `Cluster` satisfies it (as does any
- * client with the same `set` signature), so the store does not import a Redis client itself.
+ * The two Redis commands the store sends. An ioredis `Redis` or `Cluster` satisfies it (as does any
+ * client with the same `set` and `del` signatures), so the store does not import a Redis client itself.
  */
 export interface ReplayRedisClient {
   set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number, nx: 'NX'): Promise<string | null>;
+  del(key: string): Promise<number>;
 }
 
 export interface RedisReplayStoreOptions {
@@ -26,15 +27,15 @@ const DEFAULT_PREFIX = 'bulwark:replay:';
  * moment cannot both accept it. Redis expires the keys itself. A Redis error rejects the promise;
  * verifiers turn that into a failure (`unavailable`), never into an acceptance.
  *
- * @throws TypeError when `client` has no `set` method or `prefix` is not a string.
+ * @throws TypeError when `client` has no `set` or `del` method or `prefix` is not a string.
  * @example
  * import { Redis } from 'ioredis';
  * const replayStore = createRedisReplayStore({ client: new Redis(process.env.REDIS_URL!), prefix: 'api:replay:' });
  */
 export function createRedisReplayStore(options: RedisReplayStoreOptions): ReplayStore {
   const client = options.client as ReplayRedisClient | undefined;
-  if (client === undefined || client === null || typeof client.set !== 'function') {
-    throw new TypeError('client must be a Redis client with a set() method (ioredis Redis or Cluster)');
+  if (client === undefined || client === null || typeof client.set !== 'function' || typeof client.del !== 'function') {
+    throw new TypeError('client must be a Redis client with set() and del() methods (ioredis Redis or Cluster)');
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
@@ -45,6 +46,10 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
       const reply = await client.set(`${prefix}${replayKey(namespace, id)}`, '1', 'PX', ttlMs, 'NX');
       // `OK` when the key was set (first use); `null` when NX found it already there.
       return reply !== null;
+    },
+    async release(namespace, id) {
+      assertReplayArguments(namespace, id, 1);
+      await client.del(`${prefix}${replayKey(namespace, id)}`);
     },
   };
 }

@@ -102,6 +102,17 @@ describe.each(Object.entries(harnesses))('ReplayStore contract: %s', (_name, cre
     for (const id of ids) expect(await harness.store.checkAndStore('k', id, 60_000)).toBe(false);
   });
 
+  it('forgets a released id, so that its next use is a first use (a retried delivery)', async () => {
+    expect(await harness.store.checkAndStore('k', 'delivery', 60_000)).toBe(true);
+    await harness.store.release('k', 'delivery');
+    expect(await harness.store.checkAndStore('k', 'delivery', 60_000)).toBe(true);
+    expect(await harness.store.checkAndStore('k', 'delivery', 60_000)).toBe(false);
+    // Releasing an id never recorded, or one of another namespace, changes nothing else.
+    await harness.store.release('other', 'delivery');
+    await harness.store.release('k', 'never-seen');
+    expect(await harness.store.checkAndStore('k', 'delivery', 60_000)).toBe(false);
+  });
+
   it('rejects a ttl or id that is not usable with a TypeError', async () => {
     for (const ttl of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       await expect(harness.store.checkAndStore('k', 'n', ttl)).rejects.toThrow(TypeError);
@@ -186,8 +197,9 @@ describe('createRedisReplayStore', () => {
   });
 
   it('rejects when Redis fails, so that a verifier can fail closed', async () => {
-    const store = createRedisReplayStore({ client: { set: () => Promise.reject(new Error('ECONNREFUSED')) } });
+    const store = createRedisReplayStore({ client: { set: () => Promise.reject(new Error('ECONNREFUSED')), del: () => Promise.reject(new Error('ECONNREFUSED')) } });
     await expect(store.checkAndStore('k', 'n', 1000)).rejects.toThrow('ECONNREFUSED');
+    await expect(store.release('k', 'n')).rejects.toThrow('ECONNREFUSED');
   });
 
   it('validates its options once, with a TypeError naming the option', () => {

@@ -14,6 +14,12 @@ export interface ReplayStore {
    * @param ttlMs how long to remember it, in milliseconds (≥ 1)
    */
   checkAndStore(namespace: string, id: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Forgets `id` in `namespace`, so that its next use is a first use again: for a delivery that was
+   * accepted but could not be processed, whose sender will retry it with the same id. Resolves
+   * whether or not the id was recorded; rejects only when the store cannot answer.
+   */
+  release(namespace: string, id: string): Promise<void>;
 }
 
 /** The name the RFC 9421 verifier's option uses: a nonce store is a replay store. */

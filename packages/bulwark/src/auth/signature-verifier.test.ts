@@ -134,7 +134,7 @@ describe('createSignatureVerifier: nonces', () => {
   });
 
   it('fails closed with unavailable when the nonce store fails', async () => {
-    const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('ECONNRESET')) };
+    const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('ECONNRESET')), release: () => Promise.reject(new Error('ECONNRESET')) };
     expect(await verifier({ nonceStore: broken }).verify(signed(GET))).toEqual({ ok: false, reason: 'unavailable' });
   });
 

@@ -81,6 +81,39 @@ describe('Standard Webhooks', () => {
     expect(await reasonOf(verifier('standard').verify(standardDelivery('msg_r', NOW + 10)))).toBe('replayed');
   });
 
+  it('accepts the retry of a delivery it was told to forget (the handler failed), once', async () => {
+    const standard = verifier('standard');
+    const first = await standard.verify(standardDelivery('msg_retry'));
+    expect(first.ok).toBe(true);
+    if (first.ok) await standard.forget(first);
+    clock += 10_000;
+    // The sender's retry: same message id, a new timestamp and signature.
+    const retried = await standard.verify(standardDelivery('msg_retry', NOW + 10));
+    expect(retried.ok).toBe(true);
+    expect(await reasonOf(standard.verify(standardDelivery('msg_retry', NOW + 20)))).toBe('replayed');
+    // A GitHub redelivery is the same body: forgotten, it passes too.
+    const github = verifier('github');
+    const delivery = githubDelivery();
+    const accepted = await github.verify(delivery);
+    if (accepted.ok) await github.forget(accepted);
+    expect(await reasonOf(github.verify({ ...delivery, headers: { ...delivery.headers, 'x-github-delivery': randomUUIDLike() } }))).toBe('ok');
+    // Only its own results: anything else is a programming error.
+    await expect(standard.forget({ ok: true, scheme: 'standard', id: 'msg_retry' })).rejects.toThrow(TypeError);
+  });
+
+  it('keeps the deliveries of two endpoints of one scheme apart with replayNamespace', async () => {
+    const repositoryHook = verifier('github', { replayNamespace: 'webhook:github:repository' });
+    const organisationHook = verifier('github', { replayNamespace: 'webhook:github:organisation' });
+    const push = githubDelivery();
+    expect(await reasonOf(repositoryHook.verify(push))).toBe('ok');
+    expect(await reasonOf(organisationHook.verify(push))).toBe('ok');
+    expect(await reasonOf(organisationHook.verify(push))).toBe('replayed');
+    // Without it, both share `webhook:github`: the second endpoint's copy is refused.
+    expect(await reasonOf(verifier('github').verify(push))).toBe('ok');
+    expect(await reasonOf(verifier('github').verify(push))).toBe('replayed');
+    expect(() => verifier('github', { replayNamespace: '' })).toThrow(/replayNamespace/);
+  });
+
   it('refuses timestamps beyond the tolerance in both directions', async () => {
     expect(await reasonOf(verifier('standard').verify(standardDelivery(undefined, NOW - 300)))).toBe('ok');
     expect(await reasonOf(verifier('standard').verify(standardDelivery(undefined, NOW + 300)))).toBe('ok');
@@ -252,7 +285,7 @@ describe('createWebhookVerifier', () => {
   });
 
   it('fails closed with unavailable when the replay store fails', async () => {
-    const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('down')) };
+    const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('down')), release: () => Promise.reject(new Error('down')) };
     expect(await reasonOf(verifier('standard', { replayStore: broken }).verify(standardDelivery()))).toBe('unavailable');
   });
 

@@ -6,7 +6,7 @@ import { integerOption } from './signature-options.js';
 import { githubWebhookScheme } from './webhook-github.js';
 import { standardWebhookScheme } from './webhook-standard.js';
 import { stripeWebhookScheme } from './webhook-stripe.js';
-import type { WebhookDelivery, WebhookFailureReason, WebhookScheme, WebhookSchemeDefinition, WebhookVerification } from './webhook-types.js';
+import type { WebhookDelivery, WebhookFailureReason, WebhookScheme, WebhookSchemeDefinition, WebhookVerification, WebhookVerified } from './webhook-types.js';
 
 export interface WebhookVerifierOptions {
   /** Which sender's format: Standard Webhooks, Stripe or GitHub. */
@@ -19,6 +19,13 @@ export interface WebhookVerifierOptions {
   readonly secrets: readonly string[];
   /** Remembers accepted deliveries (Standard: message id; Stripe: timestamp + body digest; GitHub: body digest) so that each is accepted once. */
   readonly replayStore: ReplayStore;
+  /**
+   * The replay store namespace of this verifier's deliveries. Give each endpoint its own when one
+   * process serves several endpoints of one scheme: a GitHub repository hook and an organisation
+   * hook deliver the same push, and under one namespace the second would be refused as a replay.
+   * @default `webhook:<scheme>`
+   */
+  readonly replayNamespace?: string;
   /** How far the signed timestamp may lie from now, both directions, in seconds (1…3600). @default 300 */
   readonly toleranceSeconds?: number;
   /** GitHub only (no timestamp): how long delivery ids are remembered, in seconds. @default 86400 */
@@ -41,6 +48,14 @@ export interface WebhookVerifier {
    * synchronously, because it can never verify and means the raw body was not captured.
    */
   verify(delivery: WebhookDelivery): Promise<WebhookVerification>;
+  /**
+   * Forgets an accepted delivery, so that the sender's retry of it is accepted: call it when the
+   * delivery was verified but not processed (the handler or the upstream failed). Senders retry what
+   * they were not answered 2xx for, with the same message id (Standard Webhooks) or body (GitHub
+   * redeliveries); without this the retry would be refused as a replay and the event lost. Rejects
+   * only when the replay store cannot answer.
+   */
+  forget(verified: WebhookVerified): Promise<void>;
 }
 
 const SCHEMES: { readonly [S in WebhookScheme]: WebhookSchemeDefinition<unknown, unknown> } = {
@@ -78,6 +93,12 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
   if (replayStore === undefined || replayStore === null || typeof replayStore.checkAndStore !== 'function') {
     throw new TypeError('replayStore must be a ReplayStore (createMemoryReplayStore or createRedisReplayStore)');
   }
+  const replayNamespace = options.replayNamespace ?? `webhook:${scheme}`;
+  if (typeof replayNamespace !== 'string' || replayNamespace.length === 0 || replayNamespace.length > 256) {
+    throw new TypeError('replayNamespace must be a string of 1 to 256 characters');
+  }
+  /** The replay id each accepted delivery was recorded under, for `forget`. */
+  const recorded = new WeakMap<WebhookVerified, string>();
   const toleranceSeconds = integerOption(options.toleranceSeconds, 'toleranceSeconds', 300, 1, 3600);
   const deliveryIdTtlSeconds = integerOption(options.deliveryIdTtlSeconds, 'deliveryIdTtlSeconds', 86_400, 60, 30 * 86_400);
   const maxHeaderBytes = integerOption(options.maxHeaderBytes, 'maxHeaderBytes', 4096, 256, 65_536);
@@ -100,17 +121,19 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
     const ttlMs =
       parsed.timestamp === undefined ? deliveryIdTtlSeconds * 1000 : Math.max(1000, (parsed.timestamp + toleranceSeconds + 1) * 1000 - nowMs) + toleranceSeconds * 1000;
     try {
-      if (!(await replayStore.checkAndStore(`webhook:${scheme}`, replayKey, ttlMs))) return FAILURES.replayed;
+      if (!(await replayStore.checkAndStore(replayNamespace, replayKey, ttlMs))) return FAILURES.replayed;
     } catch (error) {
       logger.error({ err: error, scheme }, 'replay store unavailable; refusing the webhook (the sender will retry)');
       return FAILURES.unavailable;
     }
-    const verified = { ok: true as const, scheme };
-    return {
-      ...verified,
+    const verified: WebhookVerified = {
+      ok: true as const,
+      scheme,
       ...(parsed.id === undefined ? {} : { id: parsed.id }),
       ...(parsed.timestamp === undefined ? {} : { timestamp: parsed.timestamp }),
     };
+    recorded.set(verified, replayKey);
+    return verified;
   }
 
   return {
@@ -129,6 +152,12 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
         metrics.observe(startedAt, result.ok ? undefined : result.reason);
         return result;
       })();
+    },
+    async forget(verified) {
+      const id = recorded.get(verified);
+      if (id === undefined) throw new TypeError('forget() takes a result this verifier accepted');
+      recorded.delete(verified);
+      await replayStore.release(replayNamespace, id);
     },
   };
 }

@@ -18,7 +18,7 @@ import { requireLegacyHmac, requireSignature } from './signatures.js';
 const SECRET = randomBytes(32);
 const LEGACY_SECRET = randomBytes(32).toString('base64');
 const registry = createMetricsRegistry({ defaultMetrics: false });
-const failingStore: ReplayStore = { checkAndStore: () => Promise.reject(new Error('redis down')) };
+const failingStore: ReplayStore = { checkAndStore: () => Promise.reject(new Error('redis down')), release: () => Promise.reject(new Error('redis down')) };
 const keys = (keyId: string) => (keyId === 'client-1' ? hmacSignatureKey('client-1', SECRET) : undefined);
 const verifier = createSignatureVerifier({ keys, nonceStore: createMemoryReplayStore(), registry });
 const brokenVerifier = createSignatureVerifier({ keys, nonceStore: failingStore, registry });

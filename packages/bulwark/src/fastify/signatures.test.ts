@@ -23,7 +23,7 @@ const GITHUB_SECRET = randomBytes(20).toString('hex');
 const registry = createMetricsRegistry({ defaultMetrics: false });
 const keys = (keyId: string) => (keyId === 'client-1' ? hmacSignatureKey('client-1', SECRET) : undefined);
 const verifier = createSignatureVerifier({ keys, nonceStore: createMemoryReplayStore(), registry });
-const failingStore: ReplayStore = { checkAndStore: () => Promise.reject(new Error('redis down')) };
+const failingStore: ReplayStore = { checkAndStore: () => Promise.reject(new Error('redis down')), release: () => Promise.reject(new Error('redis down')) };
 const brokenVerifier = createSignatureVerifier({ keys, nonceStore: failingStore, registry });
 const legacy = createLegacyHmacVerifier({ secret: LEGACY_SECRET, replayStore: createMemoryReplayStore(), registry });
 const stripeWebhooks = createWebhookVerifier({ scheme: 'stripe', secrets: [STRIPE_SECRET], replayStore: createMemoryReplayStore(), registry });
