@@ -138,7 +138,7 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     closers.unshift(() => lastUsed.close());
     const apiKeys = createApiKeyVerifier({ store: keyStore, ...apiKeyPeppers(keyring), revocation, lastUsed, registry, logger });
     closers.unshift(() => apiKeys.close());
-    const signingKeys = createSigningKeyDirectory({ configKeys: config.signatureKeys, store: keyStore, revocation });
+    const signingKeys = createSigningKeyDirectory({ configKeys: config.signatureKeys, store: keyStore, revocation, logger });
     closers.unshift(async () => signingKeys.close());
     const sessionStore =
       redis === undefined

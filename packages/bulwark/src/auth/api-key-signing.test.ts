@@ -44,6 +44,17 @@ describe('createSigningKeyLookup', () => {
     expect(await verifier.verify({ method: 'GET', url: '/orders?status=open', headers })).toMatchObject({ ok: true, keyId: created.record.id });
   });
 
+  it('tells the owner of a key (tenant and scopes of its record), with the same rules as the lookup', async () => {
+    const { store, lookup, clock } = setup();
+    const created = await store.create({ name: 'signer', tenant: 'acme', scopes: ['orders:read'], signing: { algorithm: 'hmac-sha256' } });
+    expect(await lookup.owner(created.record.id)).toMatchObject({ tenant: 'acme', scopes: ['orders:read'], key: { keyId: created.record.id, algorithm: 'hmac-sha256' } });
+    await store.revoke(created.record.id);
+    lookup.close();
+    const fresh = createSigningKeyLookup({ store, now: clock.now });
+    expect(await fresh.owner(created.record.id)).toBeUndefined();
+    expect(await fresh.owner('not-a-key-id')).toBeUndefined();
+  });
+
   it('returns only a public key for Ed25519 keys', async () => {
     const { store, lookup } = setup();
     const { publicKey } = generateKeyPairSync('ed25519');

@@ -20,9 +20,23 @@ export interface SigningKeyLookupOptions {
   readonly now?: (() => number) | undefined;
 }
 
-interface CachedSigningKey {
-  readonly id: string;
+/** A usable signing key with the owner of its API key record. */
+export interface SigningKeyOwner {
   readonly key: SignatureKey;
+  readonly tenant: string;
+  readonly scopes: readonly string[];
+}
+
+/** The verifier's `keys` lookup, the owner of a key for callers that need the identity behind it, and `close`. */
+export interface SigningKeyLookup extends SignatureKeyLookup {
+  /** The key of `keyId` with its record's tenant and scopes, or undefined as for the lookup itself. */
+  owner(keyId: string): Promise<SigningKeyOwner | undefined>;
+  /** Stops listening to revocation broadcasts. */
+  close(): void;
+}
+
+interface CachedSigningKey extends SigningKeyOwner {
+  readonly id: string;
   readonly revokedAtMs: number;
   readonly endsAtMs: number;
 }
@@ -40,7 +54,7 @@ const KEY_ID = /^key_[0-9A-Za-z]{22}$/;
  * @example
  * const signatures = createSignatureVerifier({ keys: createSigningKeyLookup({ store, revocation }), nonceStore });
  */
-export function createSigningKeyLookup(options: SigningKeyLookupOptions): SignatureKeyLookup & { close(): void } {
+export function createSigningKeyLookup(options: SigningKeyLookupOptions): SigningKeyLookup {
   const { store, revocation } = options;
   if (typeof store?.signingKey !== 'function') throw new TypeError('createSigningKeyLookup: store must be a KeyStore');
   const cache = createKeyCache<CachedSigningKey>(options.cache);
@@ -51,7 +65,7 @@ export function createSigningKeyLookup(options: SigningKeyLookupOptions): Signat
     else for (const id of event.keyIds) cache.invalidate(id);
   });
 
-  const usable = (cached: CachedSigningKey, nowMs: number): SignatureKey | undefined => (cached.revokedAtMs > nowMs && cached.endsAtMs > nowMs ? cached.key : undefined);
+  const usable = (cached: CachedSigningKey, nowMs: number): CachedSigningKey | undefined => (cached.revokedAtMs > nowMs && cached.endsAtMs > nowMs ? cached : undefined);
 
   const load = async (keyId: string): Promise<CachedSigningKey | undefined> => {
     let material;
@@ -74,12 +88,14 @@ export function createSigningKeyLookup(options: SigningKeyLookupOptions): Signat
     return {
       id: keyId,
       key,
+      tenant: record.tenant,
+      scopes: record.scopes,
       revokedAtMs: record.revokedAt?.getTime() ?? Number.POSITIVE_INFINITY,
       endsAtMs: ends.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...ends),
     };
   };
 
-  const lookup = async (keyId: string): Promise<SignatureKey | undefined> => {
+  const find = async (keyId: string): Promise<CachedSigningKey | undefined> => {
     if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) return undefined;
     const nowMs = now();
     const cached = cache.get(keyId, nowMs);
@@ -95,5 +111,12 @@ export function createSigningKeyLookup(options: SigningKeyLookupOptions): Signat
     cache.set(keyId, loaded, loadedAtMs, generation);
     return usable(loaded, loadedAtMs);
   };
-  return Object.assign(lookup, { close: () => unsubscribe?.() });
+  const lookup = async (keyId: string): Promise<SignatureKey | undefined> => (await find(keyId))?.key;
+  return Object.assign(lookup, {
+    owner: async (keyId: string): Promise<SigningKeyOwner | undefined> => {
+      const found = await find(keyId);
+      return found === undefined ? undefined : { key: found.key, tenant: found.tenant, scopes: found.scopes };
+    },
+    close: () => unsubscribe?.(),
+  });
 }

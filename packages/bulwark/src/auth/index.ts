@@ -61,7 +61,7 @@ export type { RedisRevocationBusOptions } from './revocation-redis.js';
 export { createApiKeyAdmin } from './api-key-admin.js';
 export type { ApiKeyAdmin, ApiKeyAdminOptions, AdminContext } from './api-key-admin.js';
 export { createSigningKeyLookup } from './api-key-signing.js';
-export type { SigningKeyLookupOptions } from './api-key-signing.js';
+export type { SigningKeyLookup, SigningKeyLookupOptions, SigningKeyOwner } from './api-key-signing.js';
 export { authenticateApiKey, presentedApiKey, resolveApiKeyAuthOptions } from './api-key-http.js';
 export type { ApiKeyAuthOptions, ApiKeyAuthResult, BulwarkApiKeyIdentity } from './api-key-http.js';
 // --- verification failures as problem+json errors (for adapters) ---
