@@ -40,6 +40,21 @@ describe('toProblem', () => {
     expect(problem.error.cause).toBe(thrown);
   });
 
+  it('answers a generic INTERNAL_ERROR, without throwing, for a thrown value whose getters or proxy traps throw', () => {
+    const getter = Object.defineProperty({}, 'validation', { enumerable: true, get: () => { throw new Error(INTERNAL_SECRET); } });
+    const messageGetter = Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error(INTERNAL_SECRET); } });
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+    revoke();
+    for (const thrown of [getter, messageGetter, revoked]) {
+      for (const exposeErrors of [false, true]) {
+        const problem = toProblem(thrown, { exposeErrors });
+        expect(problem.status).toBe(500);
+        expect(problem.body.code).toBe('INTERNAL_ERROR');
+        expect(JSON.stringify(problem.body)).not.toContain('pw-0123456789');
+      }
+    }
+  });
+
   it('includes the internal message and stack only when exposeErrors is exactly true, scrubbed', () => {
     const thrown = new Error(INTERNAL_SECRET);
     for (const exposeErrors of [undefined, false, 'true' as unknown as boolean, 1 as unknown as boolean]) {

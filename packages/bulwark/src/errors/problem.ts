@@ -53,8 +53,15 @@ const RESERVED_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', '
  * internal messages never reach the client. The original is kept as `cause`, for the logs.
  */
 export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  return fromFrameworkError(error) ?? new ApiError('INTERNAL_ERROR', { detail: 'The server could not complete the request.', cause: error });
+  try {
+    if (error instanceof ApiError) return error;
+    const mapped = fromFrameworkError(error);
+    if (mapped !== undefined) return mapped;
+  } catch {
+    // A getter or proxy trap that throws while the error is inspected: the error path itself must
+    // not throw (the framework's fallback would answer with its own page, a stack in development).
+  }
+  return new ApiError('INTERNAL_ERROR', { detail: 'The server could not complete the request.', cause: error });
 }
 
 /**
@@ -79,17 +86,19 @@ export function toProblem(thrown: unknown, options: ToProblemOptions = {}): Prob
   for (const [name, value] of Object.entries(error.extensions)) {
     if (!RESERVED_MEMBERS.has(name)) body[name] = value;
   }
-  if (options.exposeErrors === true) {
-    // For debugging only; even then, credentials in messages (connection strings…) are scrubbed.
-    const cause = error.cause ?? error;
-    if (cause instanceof Error) {
-      body.internalMessage = redact(cause.message);
-      body.stack = redact(cause.stack);
-    } else if (cause !== undefined) {
-      body.internalMessage = redact(typeof cause === 'string' ? cause : safeString(cause));
-    }
-  }
+  if (options.exposeErrors === true) Object.assign(body, internals(error.cause ?? error));
   return { status: error.status, headers: error.headers, body: body as unknown as ProblemDocument, error };
+}
+
+/** The message and stack `exposeErrors` adds: for debugging only; even then, credentials in them (connection strings…) are scrubbed. */
+function internals(cause: unknown): Record<string, unknown> {
+  try {
+    if (cause instanceof Error) return { internalMessage: redact(cause.message), stack: redact(cause.stack) };
+    return cause === undefined ? {} : { internalMessage: redact(typeof cause === 'string' ? cause : safeString(cause)) };
+  } catch {
+    // A throwing getter or proxy trap: the response must still be sent.
+    return { internalMessage: '[unprintable]' };
+  }
 }
 
 function safeString(value: unknown): string {

@@ -116,6 +116,36 @@ describe('scrubSecrets: serialised JSON lines', () => {
     expect(JSON.parse(scrubLine(line))).toEqual({ msg: 'line one\ntoken=[REDACTED]' });
   });
 
+  it('scrubs a credential that follows an escaped newline, tab or control character', () => {
+    const record = {
+      jwt: 'token:\neyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+      bearer: 'header\tBearer abcdefghijklmnop',
+      key: 'key:\nsk_live_51HqLyjWDarjtT1zdp7dc',
+      webhook: 'x\u000bwhsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      table: 'name\tcard\nann\t4111111111111111',
+      ssn: 'ssn:\n123-45-6789',
+    };
+    expect(JSON.parse(scrubLine(JSON.stringify(record)))).toEqual({
+      jwt: 'token:\n[REDACTED]',
+      bearer: 'header\tBearer [REDACTED]',
+      key: 'key:\n[REDACTED]',
+      webhook: 'x\u000b[REDACTED]',
+      table: 'name\tcard\nann\t[REDACTED]',
+      ssn: 'ssn:\n[REDACTED]',
+    });
+  });
+
+  it('scrubs all of an embedded secret value that contains an escaped quote', () => {
+    const line = JSON.stringify({ body: '{"password":"ab\\"cdefgh","user":"ann"}' });
+    expect(JSON.parse(scrubLine(line))).toEqual({ body: '{"password":"[REDACTED]","user":"ann"}' });
+  });
+
+  it('scrubs a key=value secret that follows a literal backslash', () => {
+    const text = 'C:\\app\\password=hunter2abc';
+    expect(scrub(text)).toBe('C:\\app\\password=[REDACTED]');
+    expect(JSON.parse(scrubLine(JSON.stringify({ msg: text })))).toEqual({ msg: 'C:\\app\\password=[REDACTED]' });
+  });
+
   it('keeps any JSON line valid JSON, whatever the strings hold (property)', () => {
     const hostile = fc.oneof(
       fc.string(),
