@@ -44,7 +44,10 @@ export class ApiError extends Error {
   }
 }
 
-/** Whether `error` is an {@link ApiError} (also across duplicated module copies, by shape). */
+/**
+ * Whether `error` is an {@link ApiError} of this copy of the module. Deliberately not by shape: many
+ * libraries throw errors named `ApiError`, and taking one for ours would send its fields to clients.
+ */
 export function isApiError(error: unknown): error is ApiError {
   return error instanceof ApiError;
 }
