@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { ed25519SignatureKey, hmacSignatureKey } from 'bulwark/auth';
 import { createMetricsRegistry } from 'bulwark/observability';
 import { createMemoryStore, createRateLimiter } from 'bulwark/ratelimit';
 import { buildSecurityHeaderList } from '../server/security-headers.js';
@@ -48,6 +49,7 @@ export function deepProblems(config: GatewayConfig): ConfigProblem[] {
     problems.push({ path: 'securityHeaders', message: (error as Error).message });
   }
   problems.push(...limitProblems(config));
+  problems.push(...signatureKeyProblems(config));
   for (const route of config.routes) {
     if (route.validation === undefined) continue;
     const compiled = compileRequestValidator(route.validation);
@@ -66,6 +68,25 @@ function summarise(config: GatewayConfig): string[] {
     `  rate limits:  ${config.routes.reduce((total, route) => total + route.rateLimits.length, 0)} on ${config.redis === undefined ? 'in-process memory' : 'Redis'}`,
     `  tls:          ${config.server.tls === undefined ? 'off (plain HTTP)' : 'on'}`,
   ];
+}
+
+/**
+ * Signature keys the verifier cannot use (an ed25519 `publicKey` that is not one, a private key):
+ * the schema only checks their length, and start-up prepares them — so without this, `bulwark
+ * check` and a reload accepted a file on which `bulwark start` then failed. The messages name the
+ * key id, never the key.
+ */
+function signatureKeyProblems(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [keyId, key] of Object.entries(config.signatureKeys)) {
+    try {
+      if (key.algorithm === 'hmac-sha256') hmacSignatureKey(keyId, key.secret ?? '');
+      else ed25519SignatureKey(keyId, key.publicKey ?? '');
+    } catch (error) {
+      problems.push({ path: `signatureKeys.${keyId}.${key.algorithm === 'hmac-sha256' ? 'secret' : 'publicKey'}`, message: (error as Error).message });
+    }
+  }
+  return problems;
 }
 
 /**

@@ -230,6 +230,9 @@ function restartNeeded(before: GatewayConfig, after: GatewayConfig): string[] {
     ['console', before.console, after.console],
     ['logging', before.logging, after.logging],
     ['redis', before.redis, after.redis],
+    // The session store, its cookie and the CSRF origin check (trustedOrigins, also used by the
+    // admin API and the console) are process-level services, built once.
+    ['sessions', before.sessions, after.sessions],
     ['database', before.database, after.database],
     ['securityHeaders.cspReportPath', before.securityHeaders.cspReportPath, after.securityHeaders.cspReportPath],
   ];

@@ -78,6 +78,12 @@ export interface GatewayServices {
   readonly sessionHttp: SessionHttp;
   /** Readiness checks of the database and Redis. */
   readonly checks: readonly HealthCheck[];
+  /**
+   * Prepares the parts of a reloaded config that the services hold — the keys of `signatureKeys` —
+   * and returns the function that swaps them in (called once the new route table is in place).
+   * @throws TypeError on a signature key the verifier cannot use (validation reports it first).
+   */
+  prepareReload(config: GatewayConfig): () => void;
   /** Memory-store and Redis details for /health/summary. */
   summary(): Record<string, unknown>;
   /** Flushes batched writes, then closes Redis and the database. */
@@ -138,8 +144,17 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
     closers.unshift(() => lastUsed.close());
     const apiKeys = createApiKeyVerifier({ store: keyStore, ...apiKeyPeppers(keyring), revocation, lastUsed, registry, logger });
     closers.unshift(() => apiKeys.close());
-    const signingKeys = createSigningKeyDirectory({ configKeys: config.signatureKeys, store: keyStore, revocation, logger });
-    closers.unshift(async () => signingKeys.close());
+    // The keys of `signatureKeys` follow config reloads (a secret removed from the file must stop
+    // verifying); the signing keys of the key store, cached and revocation-aware, are built once.
+    const storeSigningKeys = createSigningKeyDirectory({ configKeys: {}, store: keyStore, revocation, logger });
+    closers.unshift(async () => storeSigningKeys.close());
+    let configSigningKeys = createSigningKeyDirectory({ configKeys: config.signatureKeys });
+    const signingKeys: SigningKeyDirectory = {
+      async lookup(keyId) {
+        return (await configSigningKeys.lookup(keyId)) ?? storeSigningKeys.lookup(keyId);
+      },
+      close: () => storeSigningKeys.close(),
+    };
     const sessionStore =
       redis === undefined
         ? createMemorySessionStore({ keyring, registry, logger })
@@ -190,6 +205,12 @@ export async function createServices(options: ServicesOptions): Promise<GatewayS
       sessions,
       sessionHttp,
       checks,
+      prepareReload(next) {
+        const nextSigningKeys = createSigningKeyDirectory({ configKeys: next.signatureKeys });
+        return () => {
+          configSigningKeys = nextSigningKeys;
+        };
+      },
       summary: () => ({
         stores: {
           rateLimits: rateLimitStore.name,

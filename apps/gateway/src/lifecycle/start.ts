@@ -149,9 +149,18 @@ export async function startGateway(options: StartOptions): Promise<StartResult> 
         logger.error({ problems: next.problems }, 'config reload refused: the new config is invalid; still serving the previous one');
         return { ok: false, error: 'invalid config', problems: next.problems };
       }
+      let commitServices: () => void;
+      try {
+        commitServices = services.prepareReload(next.config);
+      } catch (error) {
+        logger.error({ error: (error as Error).message }, 'config reload failed; still serving the previous one');
+        return { ok: false, error: (error as Error).message };
+      }
       const result = gateway.reload(next.config);
-      if (result.ok) logger.info({ generation: result.generation, restartNeeded: result.restartNeeded }, 'config reloaded');
-      else logger.error({ error: result.error }, 'config reload failed; still serving the previous one');
+      if (result.ok) {
+        commitServices();
+        logger.info({ generation: result.generation, restartNeeded: result.restartNeeded }, 'config reloaded');
+      } else logger.error({ error: result.error }, 'config reload failed; still serving the previous one');
       return result;
     },
     shutdown() {

@@ -89,3 +89,27 @@ routes:
     expect(good.ok && good.summary.join('\n')).toMatch(/routes: +1 \(0 public; auth apiKey ×1\)/);
   });
 });
+
+describe('signatureKeys', () => {
+  it('reports a signature key the verifier cannot use (check and start alike), naming the key but not its value', async () => {
+    const privatePem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBQ0c2VjcmV0LXByaXZhdGUta2V5LWJ5dGVzLXh4eHg=\n-----END PRIVATE KEY-----';
+    await writeFile(
+      join(dir, 'bad-signature-keys.json'),
+      JSON.stringify({
+        upstreams: { api: { url: 'http://127.0.0.1:1' } },
+        routes: [{ match: { prefix: '/v1' }, upstream: 'api', auth: { type: 'signature' } }],
+        signatureKeys: {
+          garbled: { algorithm: 'ed25519', publicKey: 'this-is-not-an-ed25519-public-key-at-all' },
+          leaked: { algorithm: 'ed25519', publicKey: privatePem },
+        },
+      }),
+    );
+    const result = await validateConfigFile(join(dir, 'bad-signature-keys.json'), { source: {} });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((problem) => problem.path)).toEqual(['signatureKeys.garbled.publicKey', 'signatureKeys.leaked.publicKey']);
+    const text = JSON.stringify(result.problems);
+    expect(text).not.toContain('this-is-not-an-ed25519');
+    expect(text).not.toContain('MC4CAQAw');
+  });
+});

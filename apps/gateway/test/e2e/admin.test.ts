@@ -108,6 +108,15 @@ describe('admin API', () => {
     expect((await send(`${gateway.url}/api/x`, { headers: { 'x-api-key': key } })).status).toBe(200);
   });
 
+  it('answers an audit date filter the database cannot hold with 400, not 503 DEPENDENCY_UNAVAILABLE', async () => {
+    for (const query of ['since=-010000-01-01T00:00:00Z', 'until=%2B275760-09-13T00:00:00Z']) {
+      const response = await call('GET', `/audit?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(response.headers['retry-after'], query).toBeUndefined();
+    }
+    expect((await call('GET', '/audit?since=2000-01-01T00:00:00Z&until=9999-12-31T00:00:00Z')).status).toBe(200);
+  });
+
   it('answers 503 DEPENDENCY_UNAVAILABLE when the database is down, and changes nothing', async () => {
     await gateway.running.services.database?.close();
     const response = await call('POST', '/keys', { name: 'while-down', tenant: 'acme' });

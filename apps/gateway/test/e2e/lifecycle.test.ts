@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signRequest } from 'bulwark/auth';
 import { main } from '../../src/cli.js';
 import { runUntilSignal, type SignalSource } from '../../src/lifecycle/signals.js';
 import { send, startTestGateway } from '../support/gateway.js';
@@ -124,4 +125,43 @@ describe('reload on SIGHUP', () => {
     signals.emit('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('swaps in changed signatureKeys: a removed secret stops verifying, a new one starts', async () => {
+    const path = join(dir, 'reload-signature-keys.yaml');
+    const oldSecret = 'old-partner-secret-'.padEnd(40, 'o');
+    const newSecret = 'new-partner-secret-'.padEnd(40, 'n');
+    const withSecret = (secret: string): string =>
+      `${configYaml('  - { name: partner, match: { prefix: /partner }, upstream: api, auth: { type: signature } }\n')}signatureKeys:\n  partner: { algorithm: hmac-sha256, secret: "${secret}" }\n`;
+    const signed = async (secret: string): Promise<number> => {
+      const url = `${gateway.url}/partner/x`;
+      const headers = signRequest({ method: 'GET', url, headers: {}, body: null }, { keyId: 'partner', algorithm: 'hmac-sha256', key: secret });
+      return (await send(url, { headers: { ...headers } })).status;
+    };
+    await writeFile(path, withSecret(oldSecret));
+    const gateway = await startTestGateway({ config: undefined, configPath: path });
+    try {
+      expect(await signed(oldSecret)).toBe(200);
+      await writeFile(path, withSecret(newSecret));
+      const result = await gateway.running.reload();
+      expect(result).toMatchObject({ ok: true, restartNeeded: [] });
+      expect(await signed(oldSecret), 'the secret removed from the file').toBe(401);
+      expect(await signed(newSecret), 'the secret added to the file').toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('names sessions in restartNeeded: its trusted origins, cookie and store are bound at start-up', async () => {
+    const path = join(dir, 'reload-sessions.yaml');
+    const routes = configYaml('  - { name: one, match: { prefix: /one }, upstream: api, public: true }\n');
+    await writeFile(path, `${routes}sessions: { trustedOrigins: ["https://old.example.com"] }\n`);
+    const gateway = await startTestGateway({ config: undefined, configPath: path });
+    try {
+      await writeFile(path, `${routes}sessions: { trustedOrigins: [] }\n`);
+      expect(await gateway.running.reload()).toMatchObject({ ok: true, restartNeeded: ['sessions'] });
+    } finally {
+      await gateway.close();
+    }
+  });
 });
+

@@ -158,10 +158,18 @@ function optionalString(value: unknown, name: string): string | undefined {
   return value;
 }
 
+/**
+ * Years 1–9999: JavaScript dates reach ±275760, PostgreSQL timestamps (and their drivers) do not —
+ * past that a filter failed in the database, which callers read as the database being down.
+ */
+const EARLIEST_DATE_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST_DATE_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 function optionalDate(value: unknown, name: string): Date | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`audit query: ${name} must be a valid Date`);
-  return value;
+  const ms = value instanceof Date ? value.getTime() : Number.NaN;
+  if (!(ms >= EARLIEST_DATE_MS && ms <= LATEST_DATE_MS)) throw new TypeError(`audit query: ${name} must be a valid Date in the years 1 to 9999`);
+  return value as Date;
 }
 
 export function encodeAuditCursor(id: number): string {

@@ -94,6 +94,18 @@ describe.each([
   });
 });
 
+describe.each([
+  ['memory', () => createMemoryAuditLog({ chainKey, redact: testRedact })],
+  ['PGlite', () => createSqlAuditLog({ sql: pglite.db, chainKey, redact: testRedact })],
+])('audit query dates on %s', (_name, create) => {
+  it('refuses a date outside years 1–9999 with a TypeError, not a database error', async () => {
+    const audit = create();
+    await expect(audit.query({ since: new Date('-010000-01-01T00:00:00Z') })).rejects.toThrow(TypeError);
+    await expect(audit.query({ until: new Date('+275760-09-13T00:00:00Z') })).rejects.toThrow(TypeError);
+    await expect(audit.query({ since: new Date('0001-01-01T00:00:00Z'), until: new Date('9999-12-31T23:59:59.999Z') })).resolves.toMatchObject({ entries: expect.any(Array) });
+  });
+});
+
 describe('SQL audit log across instances', () => {
   it('keeps one chain when two PostgreSQL connection pools append concurrently', async () => {
     const schema = postgres.schema ?? 'public';
