@@ -294,6 +294,9 @@ export function encodeCursor(record: ApiKeyRecord): string {
   return Buffer.from(JSON.stringify([record.createdAt.getTime(), record.id]), 'utf8').toString('base64url');
 }
 
+const EARLIEST_CURSOR_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST_CURSOR_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** @throws TypeError on an invalid option or a cursor that is not one of ours. */
 export function resolveListOptions(options: ListApiKeysOptions = {}): ResolvedListOptions {
   const limit = options.limit ?? 100;
@@ -307,7 +310,17 @@ export function resolveListOptions(options: ListApiKeysOptions = {}): ResolvedLi
     } catch {
       decoded = undefined;
     }
-    if (!Array.isArray(decoded) || decoded.length !== 2 || !Number.isSafeInteger(decoded[0]) || typeof decoded[1] !== 'string' || !/^key_[0-9A-Za-z]{22}$/.test(decoded[1])) {
+    // The time must be one a database timestamp can hold (years 1–9999), or the query fails in the
+    // database and the caller reads an outage (503) where the cursor was simply not ours.
+    if (
+      !Array.isArray(decoded) ||
+      decoded.length !== 2 ||
+      !Number.isSafeInteger(decoded[0]) ||
+      (decoded[0] as number) < EARLIEST_CURSOR_MS ||
+      (decoded[0] as number) > LATEST_CURSOR_MS ||
+      typeof decoded[1] !== 'string' ||
+      !/^key_[0-9A-Za-z]{22}$/.test(decoded[1])
+    ) {
       throw new TypeError('list: cursor is not a cursor returned by list');
     }
     after = { createdAtMs: decoded[0] as number, id: decoded[1] };

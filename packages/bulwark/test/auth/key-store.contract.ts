@@ -188,6 +188,11 @@ export function keyStoreContract(name: string, harness: () => KeyStoreHarness): 
       expect((await store.list({ tenant, includeRevoked: true, limit: 1000 })).records).toHaveLength(7);
       await expect(store.list({ cursor: 'garbage' })).rejects.toThrow(/cursor/);
       await expect(store.list({ cursor: Buffer.from('[1,"x\'; DROP"]').toString('base64url') })).rejects.toThrow(/cursor/);
+      // Regression: a time no database timestamp can hold passed, and the query failed in the
+      // database (the admin API answered 503 DEPENDENCY_UNAVAILABLE instead of 400).
+      for (const ms of [Number.MAX_SAFE_INTEGER, -62_135_596_800_001]) {
+        await expect(store.list({ cursor: Buffer.from(JSON.stringify([ms, 'key_0123456789012345678901'])).toString('base64url') })).rejects.toThrow(/cursor/);
+      }
       await expect(store.list({ limit: 0 })).rejects.toThrow(/limit/);
     });
 
