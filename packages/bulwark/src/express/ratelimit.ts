@@ -107,6 +107,12 @@ export function concurrencyLimit(options: ExpressConcurrencyLimitOptions): Reque
         next(rateLimitError(lease.decision, {}, 'concurrency'));
         return;
       }
+      // The client went away while the store decided: 'close' has fired and will not again, so
+      // give the slot back now, and run nothing for nobody (the work would hold no slot).
+      if (res.closed) {
+        void lease.release();
+        return;
+      }
       // 'close' follows 'finish' and also fires when the client goes away first.
       res.once('close', () => void lease.release());
       next();

@@ -71,6 +71,13 @@ const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (app, options, do
     if (concurrency !== undefined) {
       const lease = await concurrency.acquire(identity, units);
       if (!lease.allowed) throw rateLimitError(lease.decision, {}, 'concurrency');
+      // The client went away while the store decided: 'close' has fired and will not again, so
+      // give the slot back now, and stop here (the handler would run for nobody, holding no slot).
+      if (reply.raw.closed) {
+        void lease.release();
+        void reply.hijack();
+        return;
+      }
       reply.raw.once('close', () => void lease.release());
     }
   });

@@ -208,7 +208,8 @@ class ResilientStore implements ResilientRateLimitStore {
     const state = this.nodeState(node);
     const at = this.now();
     if (state.fallbackSince !== undefined && at - state.fallbackSince < this.minFallbackMs) {
-      return Promise.resolve(degrade('circuit_open', this.minFallbackMs - (at - state.fallbackSince)));
+      // Not the hysteresis' rest alone: a breaker still open longer would refuse the caller again.
+      return Promise.resolve(degrade('circuit_open', this.openRetryMs(state)));
     }
     const permit = state.breaker.tryAcquire();
     if (permit === 0) {

@@ -303,6 +303,19 @@ describe('half-open → closed and half-open → open', () => {
     expect(breaker.state).toBe('half-open');
   });
 
+  it('does not time out a half-open breaker with no probe outstanding, so sparse traffic can still close it', async () => {
+    const { breaker, clock, transitions } = setup({ failureThreshold: 1, halfOpenRequests: 2, probeTimeoutMs: 5000 });
+    await openIt(breaker, 1);
+    clock.advance(1000);
+    expect(breaker.state).toBe('half-open'); // moved by a read (a scrape, a health page), not by a call
+    clock.advance(6000);
+    await breaker.execute(succeed); // the first probe, long after the breaker became half-open
+    clock.advance(6000);
+    await breaker.execute(succeed); // the second, long after the first reported
+    expect(breaker.state).toBe('closed');
+    expect(transitions.map((event) => event.reason)).not.toContain('probe-timeout');
+  });
+
   it('starts the closed state with fresh counts', async () => {
     const { breaker, clock } = setup({ failureThreshold: 2 });
     await openIt(breaker, 2);

@@ -57,6 +57,8 @@ export class Breaker implements CircuitBreaker, StateRefresher {
   private probesIssued = 0;
   private probeSuccesses = 0;
   private probeFailures = 0;
+  /** When the probes now out (issued, not yet reported) began to be out; meaningful only while some are. */
+  private probesOutSince = 0;
   private window: OutcomeWindow | undefined;
   private sampleCountdown = 1;
   private sampleWeight = 1;
@@ -211,9 +213,11 @@ export class Breaker implements CircuitBreaker, StateRefresher {
 
   private acquireSlow(): number {
     if (this.modeCode !== MODE_FORCED_OPEN) {
-      this.refreshAt(this.config.now());
+      const now = this.config.now();
+      this.refreshAt(now);
       if (this.fastPermit !== 0) return this.fastPermit;
       if (this.stateCode === HALF_OPEN && this.probesIssued < this.config.halfOpenRequests) {
+        if (!this.probesOut()) this.probesOutSince = now;
         this.probesIssued += 1;
         return this.probePermit;
       }
@@ -240,9 +244,17 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     if (this.modeCode === MODE_FORCED_OPEN || this.modeCode === MODE_DISABLED) return;
     if (this.stateCode === OPEN) {
       if (now - this.stateSince >= this.config.resetTimeoutMs) this.moveTo(HALF_OPEN, 'reset-timeout', now);
-    } else if (this.stateCode === HALF_OPEN && now - this.stateSince >= this.config.probeTimeoutMs) {
+    } else if (this.stateCode === HALF_OPEN && this.probesOut() && now - this.probesOutSince >= this.config.probeTimeoutMs) {
+      // Timed from the probes, not from entering half-open: a read (a scrape, a health page) moves
+      // the breaker to half-open with no call in sight, and sparse traffic may take longer than
+      // probeTimeoutMs to bring the probes; timing out then would reopen a breaker no probe failed.
       this.moveTo(OPEN, 'probe-timeout', now);
     }
+  }
+
+  /** Whether a probe of this half-open episode was issued and has not reported yet. */
+  private probesOut(): boolean {
+    return this.probesIssued > this.probeSuccesses + this.probeFailures;
   }
 
   // --- settling --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { concurrencyLimit, problemErrorHandler, rateLimit } from '../../src/express/index.js';
 import { createMetricsRegistry } from '../../src/observability/metrics-registry.js';
 import { createConcurrencyLimiter, createMemoryStore, createMultiLimiter, createRateLimiter, createTieredLimiters, keyBy } from '../../src/ratelimit/index.js';
@@ -19,6 +19,8 @@ async function serve(app: express.Express): Promise<string> {
 }
 
 afterEach(async () => {
+  // A client that gave up may leave a connection it opened ahead (undici): do not wait out its keep-alive.
+  server?.closeAllConnections();
   await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
   server = undefined;
 });
@@ -131,5 +133,37 @@ describe('Express concurrencyLimit middleware', () => {
     // The slot is released on the response's 'close', just after the body was sent.
     for (let turn = 0; turn < 10_000 && (await limiter.peek('ip:127.0.0.1')).remaining === 0; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(await (await fetch(`${base}/export`)).text()).toBe('quick');
+  });
+  it('gives the slot back, and runs nothing, when the client goes away while the store decides', async () => {
+    const store = new FakeRemoteStore();
+    let openGate: () => void = () => undefined;
+    store.leaseGate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const limiter = createConcurrencyLimiter({ name: 'uploads', limit: 1, store, registry: quiet() });
+    let serverSawClose: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      serverSawClose = resolve;
+    });
+    const handler = vi.fn((_req: express.Request, res: express.Response) => {
+      res.send('for nobody');
+    });
+    const app = express();
+    app.use((_req, res, next) => {
+      res.once('close', serverSawClose);
+      next();
+    });
+    app.get('/upload', concurrencyLimit({ limiter, key: keyBy.ip() }), handler);
+    const base = await serve(app);
+    const aborted = new AbortController();
+    const request = fetch(`${base}/upload`, { signal: aborted.signal }).catch(() => 'aborted');
+    while (store.calls === 0) await new Promise((resolve) => setImmediate(resolve));
+    aborted.abort();
+    expect(await request).toBe('aborted');
+    await closed;
+    openGate(); // the lease is granted only now, after the response closed
+    for (let turn = 0; turn < 1000 && (await limiter.peek('ip:127.0.0.1')).remaining === 0; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect((await limiter.peek('ip:127.0.0.1')).remaining).toBe(1);
+    expect(handler).not.toHaveBeenCalled();
   });
 });

@@ -1,8 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import Fastify from 'fastify';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { problemErrorsPlugin, rateLimitPlugin } from '../../src/fastify/index.js';
 import { createMetricsRegistry } from '../../src/observability/metrics-registry.js';
 import { createConcurrencyLimiter, createMemoryStore, createTieredLimiters, keyBy } from '../../src/ratelimit/index.js';
+import { FakeRemoteStore } from './support/fake-stores.js';
 
 const quiet = () => createMetricsRegistry({ defaultMetrics: false });
 
@@ -76,6 +78,39 @@ describe('Fastify rate-limit plugin', () => {
     open();
     expect((await slow).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/items' })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('gives the concurrency slot back, and runs nothing, when the client goes away while the store decides', async () => {
+    const store = new FakeRemoteStore();
+    let openGate: () => void = () => undefined;
+    store.leaseGate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const concurrency = createConcurrencyLimiter({ name: 'uploads', limit: 1, store, registry: quiet() });
+    const tiers = createTieredLimiters({ store: createMemoryStore({ registry: quiet() }), tiers: { general: { limit: 100, windowMs: 60_000 } }, defaults: { registry: quiet() } });
+    const app = Fastify({ forceCloseConnections: true }); // the aborting client may leave an idle connection
+    await app.register(rateLimitPlugin, { tiers, defaultTier: 'general', key: keyBy.ip(), concurrency });
+    let serverSawClose: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      serverSawClose = resolve;
+    });
+    app.server.on('request', (_req, res: ServerResponse) => {
+      res.once('close', serverSawClose);
+    });
+    const handler = vi.fn(async () => ({ ok: true }));
+    app.get('/upload', handler);
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const aborted = new AbortController();
+    const request = fetch(`${base}/upload`, { signal: aborted.signal }).catch(() => 'aborted');
+    while (store.calls === 0) await new Promise((resolve) => setImmediate(resolve));
+    aborted.abort();
+    expect(await request).toBe('aborted');
+    await closed;
+    openGate(); // the lease is granted only now, after the response closed
+    for (let turn = 0; turn < 1000 && (await concurrency.peek('ip:127.0.0.1')).remaining === 0; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect((await concurrency.peek('ip:127.0.0.1')).remaining).toBe(1);
+    expect(handler).not.toHaveBeenCalled();
     await app.close();
   });
 

@@ -6,13 +6,13 @@ import { manualClock, recordingLogger } from './support/definitions.js';
 import { FakeRemoteStore } from './support/fake-stores.js';
 
 /** A resilient store over a fake Redis, every clock manual: breaker reset 1 s, hysteresis 5 s. */
-function setup(options: { minFallbackMs?: number } = {}) {
+function setup(options: { minFallbackMs?: number; breakerResetTimeoutMs?: number } = {}) {
   const clock = manualClock(1_000_000);
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const { logger, lines } = recordingLogger();
   const redis = new FakeRemoteStore('fake-redis', clock.now);
   const local = createMemoryStore({ name: 'fallback', now: clock.now, registry });
-  const store = createResilientStore({ redis, local, minFallbackMs: options.minFallbackMs ?? 5000, breaker: { failureThreshold: 3, resetTimeoutMs: 1000, halfOpenRequests: 1 }, now: clock.now, logger, registry });
+  const store = createResilientStore({ redis, local, minFallbackMs: options.minFallbackMs ?? 5000, breaker: { failureThreshold: 3, resetTimeoutMs: options.breakerResetTimeoutMs ?? 1000, halfOpenRequests: 1 }, now: clock.now, logger, registry });
   const limiter = (name: string, onStoreFailure: StoreFailurePolicy, extra: { limit?: number; expectedInstances?: number } = {}) =>
     createRateLimiter({ name, algorithm: 'fixed-window', limit: extra.limit ?? 10, windowMs: 3_600_000, store, onStoreFailure, expectedInstances: extra.expectedInstances ?? 1, blockCache: false, now: clock.now, registry });
   return { clock, registry, redis, local, store, limiter, lines };
@@ -41,6 +41,22 @@ describe('resilient store failure modes', () => {
     expect(open).toMatchObject({ allowed: false, reason: 'circuit_open', remaining: 0 });
     expect(open.retryAfterMs).toBeGreaterThanOrEqual(5000);
     expect(redis.calls).toBe(calls);
+  });
+
+  it('closed: during the hysteresis, tells the caller the longer of its rest and the breaker\'s, and at least 1 s', async () => {
+    const { redis, limiter, clock } = setup({ minFallbackMs: 5000 });
+    const strict = limiter('strict', 'closed');
+    redis.failingNodes.add('*');
+    for (let index = 0; index < 3; index += 1) await strict.consume('k');
+    clock.advance(4900); // 100 ms of hysteresis left; the breaker (1 s) is past its reset timeout
+    expect(await strict.consume('k')).toMatchObject({ allowed: false, reason: 'circuit_open', retryAfterMs: 1000 });
+
+    const slow = setup({ minFallbackMs: 2000, breakerResetTimeoutMs: 30_000 });
+    const login = slow.limiter('login', 'closed');
+    slow.redis.failingNodes.add('*');
+    for (let index = 0; index < 3; index += 1) await login.consume('k');
+    slow.clock.advance(1000); // 1 s of hysteresis left, but the breaker stays open 29 s more
+    expect(await login.consume('k')).toMatchObject({ allowed: false, reason: 'circuit_open', retryAfterMs: 29_000 });
   });
 
   it('open: allows, counted under its own result label', async () => {

@@ -15,6 +15,8 @@ export class FakeRemoteStore implements RedisRateLimitStore {
   readonly client = undefined as never;
   readonly backing: MemoryRateLimitStore;
   calls = 0;
+  /** When set, lease requests wait for it: for what happens while a store call is in flight. */
+  leaseGate: Promise<void> | undefined;
   /** Nodes whose calls fail (`*` = all). */
   readonly failingNodes = new Set<string>();
   /** Node of a key: the part before the first `/`, else `node-a`. */
@@ -52,7 +54,7 @@ export class FakeRemoteStore implements RedisRateLimitStore {
 
   async attemptLease(limit: LimitDefinition, key: string, cost: number): Promise<LeaseResult | StoreFailure> {
     this.calls += 1;
-    await Promise.resolve();
+    await (this.leaseGate ?? Promise.resolve());
     if (this.fails(key)) return new StoreFailure('connection', 'fake failure', this.nodeFor(key));
     return this.backing.acquireLease(limit, key, cost);
   }
