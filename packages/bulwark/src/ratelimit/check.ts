@@ -48,7 +48,11 @@ export function checkRateLimit(key: string, limit: number, windowSeconds: number
   let entry = limiters.get(id);
   if (entry === undefined) {
     const onStoreFailure = failClosed ? 'closed' : store.supportsLocalFallback ? 'local' : 'open';
-    const limiter = createRateLimiter({ name: `check.${storeId}.${limit}.${windowSeconds}.${failClosed ? 'closed' : 'open'}`, algorithm: 'sliding-window', limit, windowMs: windowSeconds * 1000, store, onStoreFailure });
+    const policy = `${limit}.${windowSeconds}.${failClosed ? 'closed' : 'open'}`;
+    // The key prefix names the limit only: every instance sharing a Redis store must count under
+    // the same one, whatever order its stores were first used in (the name, a metrics label, stays
+    // unique per store in this process).
+    const limiter = createRateLimiter({ name: `check.${storeId}.${policy}`, keyPrefix: `check.${policy}`, algorithm: 'sliding-window', limit, windowMs: windowSeconds * 1000, store, onStoreFailure });
     entry = { store, limiter };
     if (limiters.size >= MAX_LIMITERS) {
       for (const [oldest, old] of limiters) {

@@ -131,6 +131,21 @@ describe('checkRateLimit and tiers', () => {
     resetCheckRateLimit();
   });
 
+  // Regression: the key prefix held a per-process store number given out in order of first use, so
+  // instances sharing a Redis that used their stores in a different order counted apart.
+  it('counts under the same key prefix whatever order the stores were first used in (another instance)', async () => {
+    resetCheckRateLimit();
+    const shared = createMemoryStore({ registry: quiet() });
+    await checkRateLimit('k', 3, 60, { store: createMemoryStore({ registry: quiet() }) });
+    expect((await checkRateLimit('k', 3, 60, { store: shared })).allowed).toBe(true);
+    expect((await checkRateLimit('k', 3, 60, { store: shared })).allowed).toBe(true);
+    // As another instance would, starting with the shared store.
+    resetCheckRateLimit();
+    expect((await checkRateLimit('k', 3, 60, { store: shared })).allowed).toBe(true);
+    expect((await checkRateLimit('k', 3, 60, { store: shared })).allowed).toBe(false);
+    resetCheckRateLimit();
+  });
+
   it('fails closed when asked, and open otherwise, on a store that is down', async () => {
     resetCheckRateLimit();
     const store = new FakeRemoteStore();
