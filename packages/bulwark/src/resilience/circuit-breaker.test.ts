@@ -396,6 +396,30 @@ describe('generations: results of calls started in an earlier state move nothing
 });
 
 describe('outcome classification', () => {
+  // Regression: a call its caller gave up on (a client that went away, its request's signal
+  // aborted) counted as a failure, so clients disconnecting in a row opened the breaker for everyone.
+  it('does not count a call whose caller aborted, with or without latency sampling', async () => {
+    for (const latencySampling of [true, false]) {
+      const { breaker } = setup({ failureThreshold: 2, latencySampling });
+      for (let index = 0; index < 5; index += 1) {
+        const caller = new AbortController();
+        const call = breaker.execute(({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))), { signal: caller.signal, attempt: 1 });
+        caller.abort(new Error('client went away'));
+        await expect(call).rejects.toThrow('client went away');
+      }
+      // A synchronous throw after the caller aborted does not count either.
+      const gone = new AbortController();
+      gone.abort();
+      await expect(breaker.execute(() => { throw new Error('late'); }, { signal: gone.signal, attempt: 1 })).rejects.toThrow('late');
+      expect(breaker.state).toBe('closed');
+      // The dependency's own failures still count, with a context or without.
+      const live = new AbortController();
+      await breaker.execute(fail, { signal: live.signal, attempt: 1 }).catch(() => undefined);
+      await breaker.execute(fail).catch(() => undefined);
+      expect(breaker.state).toBe('open');
+    }
+  });
+
   it('lets classify ignore errors and fail results', async () => {
     const classify = vi.fn(({ error, result }: { error?: unknown; result?: unknown }) => {
       if (error instanceof Error && error.message === 'not found') return 'ignored' as const;

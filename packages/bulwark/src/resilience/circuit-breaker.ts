@@ -124,7 +124,7 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     try {
       pending = fn(context ?? ROOT_CONTEXT);
     } catch (error) {
-      this.settleErrorQuietly(permit, error);
+      this.settleErrorQuietly(permit, error, context?.signal);
       return Promise.reject(error);
     }
     // The caller gets the call's own promise, with the bookkeeping attached as a reaction registered
@@ -132,7 +132,10 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     // for the caller to await. The handlers are bound once per permit value, not created per call.
     const promise = Promise.resolve(pending);
     if (permit !== this.boundPermit) this.bindHandlers(permit);
-    promise.then(this.onFulfilled, this.onRejected);
+    // A caller's context can abort (a client that went away): then the rejection is the caller's,
+    // not the dependency's, and must not count. Only such calls pay for a handler of their own.
+    if (context === undefined || context === ROOT_CONTEXT) promise.then(this.onFulfilled, this.onRejected);
+    else promise.then(this.onFulfilled, (error: unknown) => this.settleErrorQuietly(permit, error, context.signal));
     return promise;
   }
 
@@ -273,9 +276,9 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     this.onRejected = (error: unknown): void => this.settleErrorQuietly(permit, error);
   }
 
-  private settleErrorQuietly(permit: number, error: unknown): void {
+  private settleErrorQuietly(permit: number, error: unknown, signal?: AbortSignal): void {
     try {
-      this.settleError(permit, error, -1);
+      this.settleError(permit, error, -1, Number.NaN, signal);
     } catch (failure) {
       this.bookkeepingFailed(failure);
     }
@@ -302,23 +305,23 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     try {
       pending = fn(context);
     } catch (error) {
-      this.finishTimed(permit, start, weight, true, error);
+      this.finishTimed(permit, start, weight, true, error, context);
       return Promise.reject(error);
     }
     const promise = Promise.resolve(pending);
     promise.then(
-      (value) => this.finishTimed(permit, start, weight, false, value),
-      (error: unknown) => this.finishTimed(permit, start, weight, true, error),
+      (value) => this.finishTimed(permit, start, weight, false, value, context),
+      (error: unknown) => this.finishTimed(permit, start, weight, true, error, context),
     );
     return promise;
   }
 
-  private finishTimed(permit: number, start: number, weight: number, failed: boolean, valueOrError: unknown): void {
+  private finishTimed(permit: number, start: number, weight: number, failed: boolean, valueOrError: unknown, context: PolicyContext): void {
     try {
       const end = this.config.now();
       const durationMs = end - start;
       this.series.latency.observe(durationMs / 1000, weight);
-      if (failed) this.settleError(permit, valueOrError, durationMs, end);
+      if (failed) this.settleError(permit, valueOrError, durationMs, end, context.signal);
       else this.settle(permit, this.classifyResult(valueOrError, durationMs), durationMs, end);
     } catch (error) {
       this.bookkeepingFailed(error);
@@ -348,10 +351,11 @@ export class Breaker implements CircuitBreaker, StateRefresher {
     return this.classified(() => classify({ result, durationMs }), RESULT_SUCCESS);
   }
 
-  private settleError(permit: number, error: unknown, durationMs: number, endMs = Number.NaN): void {
+  private settleError(permit: number, error: unknown, durationMs: number, endMs = Number.NaN, signal?: AbortSignal): void {
     let code = RESULT_FAILURE;
-    // Rejections by this or another breaker, or by a bulkhead, say nothing about the dependency.
-    if (isCircuitOpenError(error) || isBulkheadRejectedError(error)) code = RESULT_IGNORED;
+    // Rejections by this or another breaker, or by a bulkhead, say nothing about the dependency; nor
+    // does a call its caller gave up on (the caller's signal aborted: a client that went away).
+    if (isCircuitOpenError(error) || isBulkheadRejectedError(error) || signal?.aborted === true) code = RESULT_IGNORED;
     else if (this.config.classify !== undefined) {
       const classify = this.config.classify;
       code = this.classified(() => classify({ error, durationMs }), RESULT_FAILURE);
