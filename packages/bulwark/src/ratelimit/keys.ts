@@ -54,7 +54,8 @@ export const keyBy = {
   },
 
   /**
-   * An API key from a header (`Authorization: Bearer …` is understood), hashed.
+   * An API key from a header (`Authorization: Bearer …` is understood), hashed — as sent, not
+   * verified: key by it after authentication, or a made-up key per request is a fresh budget.
    * @default header 'x-api-key'
    */
   apiKey<R = unknown>(options: { readonly header?: string } = {}): KeySource<R> {
@@ -94,7 +95,11 @@ export const keyBy = {
     return (context) => (context.route === undefined ? undefined : `r:${context.method} ${context.route}`);
   },
 
-  /** The first source that applies. @example keyBy.first(keyBy.apiKey(), keyBy.ip()) */
+  /**
+   * The first source that applies. Use it after authentication when a source is a credential:
+   * before, a client escapes the later sources by sending a made-up key (see docs/ratelimit.md#keys).
+   * @example keyBy.first(keyBy.apiKey(), keyBy.ip())
+   */
   first<R = unknown>(...sources: readonly KeySource<R>[]): KeySource<R> {
     checkSources(sources);
     return (context) => {
