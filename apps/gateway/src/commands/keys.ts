@@ -19,7 +19,7 @@ export const configOption = { config: { type: 'string' } } as const;
 
 export async function withStore(context: CommandContext, run: (store: OfflineStore) => Promise<number>): Promise<number> {
   const { io, cwd, values } = context;
-  const opened = await openOfflineStore(io.env, cwd, typeof values['config'] === 'string' ? values['config'] : undefined);
+  const opened = await openOfflineStore(io.env, cwd, typeof values['config'] === 'string' ? values['config'] : undefined, (message) => io.stderr.write(`warning: ${message}\n`));
   if (!opened.ok) {
     io.stderr.write(`${opened.message.trimEnd()}\n`);
     return 1;
@@ -34,6 +34,24 @@ export async function withStore(context: CommandContext, run: (store: OfflineSto
 function strings(value: unknown): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string');
+}
+
+/** An ISO 8601 date (UTC midnight) or date-time with `Z` or an offset: a local time would depend on this machine's zone. */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * `--expires` as a Date, or undefined when it is not an ISO 8601 instant in the future. `new Date()`
+ * alone would read "90" (meant as days) as 1990 and "Dec 31" as 2001: a key expired on creation.
+ */
+function parseExpiry(text: string, nowMs: number): Date | undefined {
+  const match = ISO_INSTANT.exec(text);
+  if (match === null) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  // Date rolls 2026-02-30 over into March instead of refusing it.
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
+  const expires = new Date(text);
+  return Number.isNaN(expires.getTime()) || expires.getTime() <= nowMs ? undefined : expires;
 }
 
 function describeRecord(record: ApiKeyRecord): string {
@@ -56,7 +74,7 @@ export function createKeysCommands(): CliCommand[] {
       name: 'keys create',
       summary: 'Create an API key (printed once)',
       synopsis: '--name <name> --tenant <tenant> [--scope <scope>]… [--env live] [--expires <ISO date>] [--signing hmac-sha256]',
-      help: ['Options:', '  --name, --tenant   required', '  --scope            a granted scope (repeatable): orders:read, orders:*, *', '  --env              the key environment segment (default live)', '  --expires          expiry, ISO 8601', '  --signing          also a request-signing key (hmac-sha256): its secret is printed once', SHARED_HELP].join('\n'),
+      help: ['Options:', '  --name, --tenant   required', '  --scope            a granted scope (repeatable): orders:read, orders:*, *', '  --env              the key environment segment (default live)', '  --expires          expiry, ISO 8601 (2030-12-31, 2030-12-31T18:00:00Z); in the future', '  --signing          also a request-signing key (hmac-sha256): its secret is printed once', SHARED_HELP].join('\n'),
       options: { ...configOption, name: { type: 'string' }, tenant: { type: 'string' }, scope: { type: 'string', multiple: true }, env: { type: 'string' }, expires: { type: 'string' }, signing: { type: 'string' } },
       run: (context) =>
         withStore(context, async (store) => {
@@ -67,9 +85,9 @@ export function createKeysCommands(): CliCommand[] {
             io.stderr.write('bulwark keys create: --name and --tenant are required\n');
             return 2;
           }
-          const expires = typeof values['expires'] === 'string' ? new Date(values['expires']) : undefined;
-          if (expires !== undefined && Number.isNaN(expires.getTime())) {
-            io.stderr.write('bulwark keys create: --expires must be an ISO 8601 date\n');
+          const expires = typeof values['expires'] === 'string' ? parseExpiry(values['expires'], Date.now()) : undefined;
+          if (expires === undefined && values['expires'] !== undefined) {
+            io.stderr.write('bulwark keys create: --expires must be an ISO 8601 date or date-time with Z or an offset, in the future (2030-12-31, 2030-12-31T18:00:00+02:00)\n');
             return 2;
           }
           if (values['signing'] !== undefined && values['signing'] !== 'hmac-sha256') {

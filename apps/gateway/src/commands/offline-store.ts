@@ -28,7 +28,7 @@ export type OpenResult = { readonly ok: true; readonly store: OfflineStore } | {
  * With the embedded database, stop the gateway first (or use its admin API): PGlite files are
  * opened by one process at a time.
  */
-export async function openOfflineStore(env: EnvSource, cwd: string, configPath: string | undefined): Promise<OpenResult> {
+export async function openOfflineStore(env: EnvSource, cwd: string, configPath: string | undefined, warn: (message: string) => void = () => undefined): Promise<OpenResult> {
   const loaded = loadEnv(bulwarkEnvSchema, env);
   if (!loaded.ok) return { ok: false, message: formatEnvIssues(loaded.issues) };
   if (loaded.env.masterKeySource !== 'env') {
@@ -62,14 +62,24 @@ export async function openOfflineStore(env: EnvSource, cwd: string, configPath: 
   let revocation: RevocationBus | undefined;
   if (redisUrl !== undefined) {
     redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    // Without a listener ioredis prints each connection error with its stack; the publish that
+    // needed the connection fails on its own, and the admin's logger reports that below.
+    redis.on('error', () => undefined);
     revocation = createRevocationBus({ redis, channel: `${redisPrefix}revocations` });
   }
+  // The admin logs a broadcast that failed after the change committed: the operator must hear that
+  // running gateways learn of it only when their cache entry expires.
+  const report = (object: object, message?: string): void => {
+    const error = (object as { err?: unknown }).err;
+    warn(`${message ?? 'warning'}${error instanceof Error ? ` (${error.message})` : ''}`);
+  };
+  const logger = { error: report, warn: report, info: () => undefined, debug: () => undefined };
   return {
     ok: true,
     store: {
       keyStore,
       audit,
-      admin: createApiKeyAdmin({ store: keyStore, audit, sql: database, revocation }),
+      admin: createApiKeyAdmin({ store: keyStore, audit, sql: database, revocation, logger }),
       async close() {
         await revocation?.close().catch(() => undefined);
         redis?.disconnect();

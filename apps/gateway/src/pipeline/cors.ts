@@ -52,7 +52,12 @@ export function createCorsStage(options: CorsStageOptions): Stage {
     if (isOptions && requestMethod === undefined && !forwardsOptions) {
       throw new ApiError('METHOD_NOT_ALLOWED', { detail: 'OPTIONS is answered for CORS preflights only on this route.', headers: { allow: allowValue } });
     }
-    if (origin === undefined || isSameOrigin(origin, exchange)) return undefined;
+    if (origin === undefined || isSameOrigin(origin, exchange)) {
+      // The answer still depends on Origin: without Vary, a shared cache could store this one (no
+      // grant) and serve it to the allowed origins, whose browsers would then refuse it.
+      exchange.addHeader('vary', 'Origin');
+      return undefined;
+    }
 
     if (requestMethod !== undefined) {
       const decision = policy.preflight(origin, requestMethod, headers['access-control-request-headers']);

@@ -28,7 +28,7 @@ export interface ForwardContext {
 
 /**
  * The headers sent to the upstream: the client's, minus hop-by-hop headers (and those `Connection`
- * names), consumed credentials and any `x-bulwark-*` a client tried to smuggle in; plus the
+ * names), `Expect`, consumed credentials and any `x-bulwark-*` a client tried to smuggle in; plus the
  * identity, `X-Request-ID` and `X-Forwarded-For/Proto/Host`. A client's own `X-Forwarded-*` and
  * `Forwarded` are kept only when the peer is a trusted proxy.
  */
@@ -48,6 +48,10 @@ export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, context: For
       case 'x-forwarded-proto':
       case 'x-forwarded-host':
         continue; // set below
+      case 'expect':
+        // Node has already answered `100-continue` to the client, and undici refuses to send the
+        // header (UND_ERR_NOT_SUPPORTED): forwarded, it turned the request into a 502 counted by the breaker.
+        continue;
       case 'forwarded':
         if (!context.peerTrusted) continue;
         break;

@@ -184,7 +184,14 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
         upstream.terminate();
         return;
       }
+      // ws may still refuse the client's handshake (no or a bad Sec-WebSocket-Key or version): it
+      // answers 400 and closes the socket without calling back. The upstream must not outlive it.
+      let accepted = false;
+      socket.once('close', () => {
+        if (!accepted) upstream.terminate();
+      });
       serverFor(websocket.maxMessageBytes).handleUpgrade(request, socket, head, (client) => {
+        accepted = true;
         record(101, undefined);
         relay(client, upstream, websocket, route.name, clientKey);
       });

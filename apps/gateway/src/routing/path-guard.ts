@@ -2,16 +2,19 @@
  * Paths that different servers read differently are refused before routing (400 PATH_INVALID):
  * `/public/../admin` matches the `/public` route here but may reach `/admin` upstream once the
  * upstream normalises it. Refused: dot segments (also `..;` as Tomcat reads it), encoded dots,
- * slashes, backslashes and NUL, raw backslashes, empty segments (`//`), anything not starting
- * with `/` (absolute-form and asterisk-form targets), and malformed escapes: `%zz`, a lone `%`, and
- * escaped bytes that are not UTF-8 (`%c0%ae` is an overlong `.` that a lenient decoder reads as a dot).
+ * slashes, backslashes and NUL, raw backslashes, a fragment (`#`), empty segments (`//`),
+ * anything not starting with `/` (absolute-form and asterisk-form targets), and malformed escapes:
+ * `%zz`, a lone `%`, and escaped bytes that are not UTF-8 (`%c0%ae` is an overlong `.` that a
+ * lenient decoder reads as a dot).
  */
 export function isUnambiguousPath(path: string): boolean {
   if (path.length === 0 || path.charCodeAt(0) !== 0x2f /* / */) return false;
   let escaped = false;
   for (let i = 0; i < path.length; i += 1) {
     const code = path.charCodeAt(i);
-    if (code === 0x5c /* \ */ || code < 0x21 || code === 0x7f) return false;
+    // `#` cannot appear in a request target (RFC 9112 §3.2), but Node passes it on: upstreams
+    // (Express, Fastify) then read `/admin#x` as `/admin`, which the router did not.
+    if (code === 0x5c /* \ */ || code === 0x23 /* # */ || code < 0x21 || code === 0x7f) return false;
     if (code === 0x2f /* / */) {
       const next = path.charCodeAt(i + 1);
       if (next === 0x2f) return false;

@@ -165,6 +165,18 @@ describe('forwarding', () => {
     expect(refused.status).toBe(413);
     expect(refused.response).toMatch(/"code":"PAYLOAD_TOO_LARGE"/);
   });
+
+  // Regression: `Expect` was forwarded, undici refuses to send it (UND_ERR_NOT_SUPPORTED), and the
+  // request — which curl sends this way for large uploads — became a 502 counted by the breaker.
+  it('forwards a body sent with Expect: 100-continue, without the Expect header', async () => {
+    const port = Number(new URL(gateway.url).port);
+    const head = 'POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: text/csv\r\nContent-Length: 8\r\nExpect: 100-continue\r\n\r\n';
+    const { response } = await rawRequest(port, head, 'a,b\n1,2\n');
+    expect(response).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(seenLast().body).toBe('a,b\n1,2\n');
+    expect(seenLast().headers.expect).toBeUndefined();
+    expect(gateway.running.gateway.breakers.get('api')?.state).toBe('closed');
+  });
 });
 
 describe('upstream failures', () => {
@@ -228,6 +240,18 @@ describe('CORS', () => {
     }
     const metrics = await gateway.running.gateway.metrics.registry.getSingleMetricAsString('cors_rejected_total');
     expect(metrics).toMatch(/cors_rejected_total\{reason="origin-not-allowed"\} [3-9]/);
+  });
+
+  // Regression: a request without Origin got no Vary: Origin, so a shared cache could store that
+  // answer (without Access-Control-Allow-Origin) and serve it to the allowed origin's requests.
+  it('sends Vary: Origin on answers to requests without an Origin or from the same origin', async () => {
+    const withoutOrigin = await send(`${gateway.url}/cors/x`);
+    expect(withoutOrigin.status).toBe(200);
+    expect(withoutOrigin.headers['access-control-allow-origin']).toBeUndefined();
+    expect(String(withoutOrigin.headers.vary)).toMatch(/\bOrigin\b/i);
+    const sameOrigin = await send(`${gateway.url}/cors/x`, { headers: { origin: gateway.url } });
+    expect(sameOrigin.status).toBe(200);
+    expect(String(sameOrigin.headers.vary)).toMatch(/\bOrigin\b/i);
   });
 
   it('outside production, allows localhost on the configured development ports only', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect as connectRaw, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -8,6 +8,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 let upstream: Server;
 let upstreamPort: number;
+let upstreamServer: WebSocketServer;
 const handshakes: IncomingHttpHeaders[] = [];
 let gateway: TestGateway;
 let key: string;
@@ -16,6 +17,7 @@ let keyId: string;
 beforeAll(async () => {
   upstream = createServer();
   const wss = new WebSocketServer({ server: upstream });
+  upstreamServer = wss;
   wss.on('connection', (socket, request) => {
     handshakes.push(request.headers);
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
@@ -106,5 +108,21 @@ describe('WebSocket upgrades', () => {
     const again = await connect('/live/d', { 'x-api-key': key });
     expect('socket' in again).toBe(true);
     if ('socket' in again) again.socket.close(1000);
+  });
+
+  // Regression: the upstream WebSocket was opened first, then the client's handshake was refused
+  // by ws (400, no Sec-WebSocket-Key) and the upstream connection was left open — uncounted by
+  // maxConnections, without idle timeout, one more per request.
+  it('closes the upstream connection when the client handshake is refused after it opened', async () => {
+    await vi.waitFor(() => expect(upstreamServer.clients.size).toBe(0));
+    const port = Number(new URL(gateway.url).port);
+    const socket = connectRaw(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(`GET /live/room HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nx-api-key: ${key}\r\n\r\n`);
+    await ended;
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    await vi.waitFor(() => expect(upstreamServer.clients.size).toBe(0), { timeout: 3000 });
   });
 });

@@ -61,6 +61,14 @@ describe('path guard', () => {
     }
   });
 
+  // Regression: `/admin#x` matched no `/admin` route (a catch-all instead) and went upstream as it
+  // was, where Express and Fastify read everything from `#` on as a fragment and served `/admin`.
+  it('refuses a fragment in the path, which upstreams read as the end of the path', () => {
+    for (const bad of ['/admin#x', '/admin#', '/public#/../admin', '/a/b#']) {
+      expect(isUnambiguousPath(bad), bad).toBe(false);
+    }
+  });
+
   // Regression: malformed escapes were forwarded, and an upstream with a lenient decoder may read
   // `%c0%ae%c0%ae` (overlong UTF-8) as `..`.
   it('refuses malformed escapes and escaped bytes that are not UTF-8', () => {
