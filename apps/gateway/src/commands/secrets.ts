@@ -44,20 +44,21 @@ export function generateEnvSecrets(): DotenvEntry[] {
 
 export function createSecretsGenerateCommand(options: SecretsGenerateCommandOptions = {}): CliCommand {
   const { listConfigSecrets, now = () => new Date() } = options;
+  // --config exists only with a lister to read the file: accepted without one, it would be ignored
+  // and the operator would believe the config's secrets were generated too.
+  const configHelp = listConfigSecrets === undefined ? [] : ['Options:', '  --config <file>  also generate the secrets this config file references (default: BULWARK_CONFIG)', ''];
   return {
     name: 'secrets generate',
     summary: 'Print strong random values for every secret, ready for a .env file',
-    synopsis: '[--config <file>]',
+    synopsis: listConfigSecrets === undefined ? '' : '[--config <file>]',
     help: [
-      'Options:',
-      '  --config <file>  also generate the secrets this config file references (default: BULWARK_CONFIG)',
-      '',
+      ...configHelp,
       'Values are 32 bytes from the operating system CSPRNG, base64url-encoded. Append them to your',
       '.env or copy them into your secret manager:',
       '',
       '  npx bulwark secrets generate >> .env',
     ].join('\n'),
-    options: { config: { type: 'string' } },
+    options: listConfigSecrets === undefined ? {} : { config: { type: 'string' } },
     async run({ values, io, cwd }) {
       const entries = generateEnvSecrets();
       const configOption = values['config'];

@@ -126,4 +126,19 @@ describe('bulwark sign', () => {
     expect(code).toBe(0);
     expect(headersOf(stdout)['signature-input']).toMatch(/keyid="billing"/);
   });
+
+  it('signs a body that starts with a dash (a multipart body) when run from the CLI table', async () => {
+    const command = createSignCommand();
+    let stdout = '';
+    let stderr = '';
+    const code = await command.run({
+      values: { 'key-id': 'billing', 'secret-env': 'BILLING_SECRET', url: 'https://api.example.com/n', method: 'POST', data: '--boundary\r\n-1', algorithm: 'hmac-sha256', curl: false, help: false },
+      io: { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { BILLING_SECRET: SECRET } },
+      cwd: dir,
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const result = await verifier().verify({ method: 'POST', url: '/n', headers: { ...headersOf(stdout), host: 'api.example.com' }, body: Buffer.from('--boundary\r\n-1') });
+    expect(result).toMatchObject({ ok: true });
+  });
 });

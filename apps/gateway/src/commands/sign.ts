@@ -189,14 +189,18 @@ async function readSecret(values: ReturnType<typeof parseSignArgs>, io: SignComm
   return contents.subarray(0, end);
 }
 
-/** The words `parseArgs` values stand for, so that a dispatcher that parsed them can hand them back. */
+/**
+ * The words `parseArgs` values stand for, so that a dispatcher that parsed them can hand them back.
+ * `--name=value`, never `--name value`: parseArgs refuses a separate value that starts with a dash
+ * (a body such as `--boundary…` or `-1`) as ambiguous.
+ */
 function toArgs(values: Readonly<Record<string, unknown>>): string[] {
   const args: string[] = [];
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || value === false) continue;
     if (value === true) args.push(`--${name}`);
-    else if (Array.isArray(value)) for (const item of value) args.push(`--${name}`, String(item));
-    else args.push(`--${name}`, String(value));
+    else if (Array.isArray(value)) for (const item of value) args.push(`--${name}=${String(item)}`);
+    else args.push(`--${name}=${String(value)}`);
   }
   return args;
 }

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { generateSecret } from 'bulwark/crypto';
 import { COMMANDS, usage } from '../../src/cli.js';
 import type { CliCommand } from '../../src/cli.js';
 import { runMain } from './fake-io.js';
@@ -98,5 +102,47 @@ describe('COMMANDS', () => {
     const names = COMMANDS.map((command) => command.name);
     expect(names).toEqual(expect.arrayContaining(['check', 'secrets generate']));
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('bulwark keys (embedded database)', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'bulwark-cli-keys-'));
+    env = { BULWARK_MASTER_KEY: generateSecret(), BULWARK_DATA_DIR: dataDir };
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses an --expires that is not an ISO 8601 instant in the future, creating nothing', async () => {
+    // new Date() reads "90" (meant as days) as the year 1990 and "7" as July 2001: a key dead on arrival.
+    for (const expires of ['90', '7', 'Dec 31', '12/31/2099', '2099-02-30', '2099-12-31T10:00', '2000-01-01T00:00:00Z']) {
+      const run = await runMain(['keys', 'create', '--name', 'ci', '--tenant', 'acme', '--expires', expires], env);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--expires');
+      expect(run.stdout).not.toContain('bw_live_');
+    }
+    const listed = await runMain(['keys', 'list', '--all'], env);
+    expect(listed.stdout).toBe('0 keys\n');
+    const created = await runMain(['keys', 'create', '--name', 'ci', '--tenant', 'acme', '--expires', '2099-12-31'], env);
+    expect(created.code).toBe(0);
+  });
+
+  it('warns, without a stack trace, when Redis cannot take the broadcast of a revocation', async () => {
+    const created = await runMain(['keys', 'create', '--name', 'leaked', '--tenant', 'acme'], env);
+    const id = /^(key_\S+)/.exec(created.stdout)?.[1] ?? '';
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const run = await runMain(['keys', 'revoke', id], { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(`revoked ${id}\n`);
+      expect(run.stderr).toMatch(/could not broadcast/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
   });
 });

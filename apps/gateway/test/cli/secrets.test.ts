@@ -32,6 +32,14 @@ describe('bulwark secrets generate', () => {
     expect(parseEnv(run.stdout)['BULWARK_MASTER_KEY_PREVIOUS']).toBeUndefined();
   });
 
+  it('refuses --config when no config lister is registered, rather than ignoring it', async () => {
+    const run = await runMain(['secrets', 'generate', '--config', 'gw.yaml']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--config');
+    expect(run.stdout).toBe('');
+    expect((await runMain(['secrets', 'generate', '--help'])).stdout).not.toContain('--config');
+  });
+
   it('adds the secrets a config file references when a lister is registered', async () => {
     const paths: string[] = [];
     const command = createSecretsGenerateCommand({

@@ -5,6 +5,7 @@ import type { MigrateResult } from './migrate.js';
 import { openPglite } from './pglite.js';
 import { createPostgresClient, isPostgresUrl } from './postgres.js';
 import { checkSchemaName } from './schema-name.js';
+import { isUniqueViolation } from './sql-client.js';
 import type { SqlClient } from './sql-client.js';
 
 export interface OpenDatabaseOptions {
@@ -64,8 +65,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       try {
         await sql.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       } catch (error) {
-        await sql.close();
-        throw error;
+        // IF NOT EXISTS is checked before the insert into pg_namespace: instances starting together
+        // can all pass it, and the losers fail on its unique index once the winner has committed —
+        // the schema exists then, which is all this asked for (the migrations below take a lock).
+        if (!isUniqueViolation(error)) {
+          await sql.close();
+          throw error;
+        }
       }
     }
   } else if (dataDir !== undefined && dataDir !== '') {

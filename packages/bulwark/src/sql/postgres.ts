@@ -132,7 +132,7 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
         logger.warn({ err: error }, 'PostgreSQL connection failed during a transaction');
       };
       connection.on('error', onConnectionError);
-      const run = async (text: string, params: readonly SqlValue[] = []): Promise<{ rows: unknown[] }> => {
+      const run = async (text: string, params: readonly SqlValue[] = []): Promise<{ rows: unknown[]; command: string }> => {
         try {
           if (statementTimeout === undefined) return await connection.query(text, params as unknown[]);
           // pg reads a per-query `query_timeout` (client.js) that @types/pg does not declare.
@@ -151,7 +151,11 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
         if (statementTimeout !== undefined) await run(`SET LOCAL statement_timeout = ${statementTimeout}`);
         const tx = transactionClient('postgres', async <R extends object>(text: string, params: readonly SqlValue[]) => ({ rows: (await run(text, params)).rows as R[] }), () => open);
         const result = await fn(tx);
-        await run('COMMIT');
+        // A statement that failed aborts the whole transaction, and PostgreSQL answers the COMMIT of
+        // an aborted transaction with ROLLBACK, not an error: when `fn` caught that failure itself,
+        // resolving here would report work as saved that was discarded (PGlite throws here too).
+        const commit = await run('COMMIT');
+        if (commit.command === 'ROLLBACK') throw new Error('the transaction was rolled back instead of committed: a statement in it failed (use a nested transaction to recover from a failed statement)');
         return result;
       } catch (error) {
         if (!destroy) {

@@ -48,6 +48,19 @@ describe.each(backends)('SqlClient on %s', (_name, open) => {
     expect(rows).toEqual([{ id: 10 }]);
   });
 
+  it('rejects, never reporting a commit, a transaction whose callback caught a failed statement', async () => {
+    // PostgreSQL aborts the whole transaction at the failed statement and answers the COMMIT with a
+    // ROLLBACK, without an error: the caller must not be told its work was saved.
+    const swallowed = sql.transaction(async (tx) => {
+      await tx.query('INSERT INTO sql_things (id, name) VALUES ($1, $2)', [30, 'lost']);
+      await tx.query('INSERT INTO sql_things (id, name) VALUES ($1, $2)', [30, 'duplicate']).catch(() => undefined);
+      return 'saved?';
+    });
+    await expect(swallowed).rejects.toThrow(/rolled back instead of committed/i);
+    const { rows } = await sql.query<{ id: number }>('SELECT id FROM sql_things WHERE id = 30');
+    expect(rows).toEqual([]);
+  });
+
   it('rolls back only the inner work of a nested transaction (savepoint)', async () => {
     await sql.transaction(async (tx) => {
       await tx.query('INSERT INTO sql_things (id, name) VALUES ($1, $2)', [20, 'outer']);
@@ -146,6 +159,24 @@ describe('openDatabase', () => {
       expect(test.db.migrations?.applied).toEqual(BULWARK_MIGRATIONS.map((m) => m.version));
     } finally {
       await test.dispose();
+    }
+  });
+
+  it('opens when several instances create the same new schema at once', async () => {
+    const schema = `bw_test_${randomBytes(6).toString('hex')}`;
+    // CREATE SCHEMA IF NOT EXISTS is not atomic: concurrent callers can all pass the check, and the
+    // losers fail on pg_namespace's unique index — one instance of a fresh deployment would not start.
+    const opened = await Promise.allSettled([1, 2, 3, 4].map(() => openDatabase({ url: TEST_POSTGRES_URL, schema, maxConnections: 2 })));
+    const databases = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    try {
+      expect(opened.filter((result) => result.status === 'rejected')).toEqual([]);
+      const applied = databases.flatMap((db) => db.migrations?.applied ?? []).sort((x, y) => x - y);
+      expect(applied).toEqual(BULWARK_MIGRATIONS.map((m) => m.version));
+    } finally {
+      const cleanup = databases[0] ?? createPostgresClient({ url: TEST_POSTGRES_URL });
+      await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      if (databases.length === 0) await cleanup.close();
+      await Promise.all(databases.map((db) => db.close()));
     }
   });
 
